@@ -1,0 +1,5 @@
+"""`python -m curator`: the headless CLI."""
+
+from .cli import main
+
+raise SystemExit(main())

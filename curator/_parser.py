@@ -1,0 +1,169 @@
+"""Turn a fetched body into a ParsedFeed: JSON Feed, else a fast lxml parser, else feedparser."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from lxml import etree
+
+from ._types import ParsedEntry, ParsedFeed
+from .errors import NotAFeedError, ParseError
+
+_BOM = b"\xef\xbb\xbf"
+# Strict gate: a document that is not well-formed goes to feedparser, whose leniency
+# (HTML entities, bad encodings, truncation) salvages more than lxml's recover mode.
+_STRICT = etree.XMLParser(
+    recover=False, resolve_entities=False, no_network=True, huge_tree=False, collect_ids=False
+)
+
+
+def sniff(body: bytes) -> str:
+    """'json', 'html', 'xml' or 'empty' from the first bytes (Content-Type lies too often)."""
+    head = body[:2048].lstrip(b"\x00").removeprefix(_BOM).lstrip()
+    if not head:
+        return "empty"
+    if head[:1] in (b"{", b"["):
+        return "json"
+    lower = head[:512].lower()
+    if lower.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "html"
+    if lower.startswith(b"<?xml") or lower.startswith((b"<rss", b"<feed", b"<rdf", b"<!doctype rss")):
+        return "xml"
+    if b"<html" in lower and b"<rss" not in lower and b"<feed" not in lower:
+        return "html"
+    return "xml"
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse any supported format.
+
+    Raises:
+        NotAFeedError: the body is an HTML page or empty.
+        ParseError: the body is not a feed any parser can read.
+    """
+    kind = sniff(body)
+    if kind == "empty":
+        raise NotAFeedError("The server sent an empty document, not a feed.")
+    if kind == "json":
+        from ._jsonfeed import parse_jsonfeed
+
+        return parse_jsonfeed(body, url)
+    if kind == "html":
+        raise NotAFeedError("The address is a web page (HTML), not a feed.")
+    try:
+        well_formed = _well_formed(body)
+    except ValueError:
+        well_formed = False
+    if well_formed:
+        try:
+            return parse_fast(body, url)
+        except Exception:  # the fast parser is an optimisation; feedparser is the reference
+            pass
+    return parse_lenient(body, url, content_type)
+
+
+def _well_formed(body: bytes) -> bool:
+    try:
+        root = etree.fromstring(body.removeprefix(_BOM).lstrip(), _STRICT)
+    except etree.XMLSyntaxError:
+        return False
+    # A DOCTYPE with entity declarations is left to feedparser (no expansion surprises).
+    docinfo = root.getroottree().docinfo
+    return not (docinfo.internalDTD is not None and docinfo.internalDTD.entities())
+
+
+def parse_fast(body: bytes, url: str) -> ParsedFeed:
+    import fastfeedparser
+
+    parsed = fastfeedparser.parse(body.removeprefix(_BOM).lstrip(), include_tags=False)
+    feed = parsed.get("feed") or {}
+    entries = [
+        ParsedEntry(
+            guid=_str(e.get("id")),
+            link=_str(e.get("link")),
+            title=_str(e.get("title")),
+            author=_str(e.get("author")),
+            summary=_str(e.get("description") or e.get("summary")),
+            content=_content(e),
+            published=_iso_date(e.get("published")),
+            updated=_iso_date(e.get("updated")),
+        )
+        for e in parsed.get("entries") or ()
+    ]
+    if not entries and not feed.get("title"):
+        raise ParseError("No feed found in the document.")
+    return ParsedFeed(_str(feed.get("title")), _str(feed.get("link")), entries, "fast", url)
+
+
+def parse_lenient(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    import feedparser
+
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    version = parsed.get("version") or ""
+    if not parsed.entries and (not version or not parsed.feed.get("title")):
+        reason = parsed.get("bozo_exception")
+        detail = f" ({str(reason)[:120]})" if reason else ""
+        raise ParseError(f"The document is not a feed Curator can read{detail}.")
+    entries = [
+        ParsedEntry(
+            guid=_str(e.get("id")),
+            link=_str(e.get("link")),
+            title=_str(e.get("title")),
+            author=_str(e.get("author")),
+            summary=_str(e.get("summary")),
+            content=_content(e),
+            published=_struct_date(e.get("published_parsed")),
+            updated=_struct_date(e.get("updated_parsed")),
+        )
+        for e in parsed.entries
+    ]
+    feed = parsed.feed
+    return ParsedFeed(_str(feed.get("title")), _str(feed.get("link")), entries, "feedparser", url)
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _content(entry: Any) -> str | None:
+    contents = entry.get("content") or ()
+    # Prefer HTML over plain text when a feed gives both (Atom allows several).
+    best = None
+    for c in contents:
+        value = c.get("value") if isinstance(c, dict) else None
+        if not value:
+            continue
+        if best is None or "html" in (c.get("type") or ""):
+            best = value
+    return _str(best)
+
+
+def _iso_date(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        d = value
+    else:
+        try:
+            d = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return d.astimezone(UTC) if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def _struct_date(value: time.struct_time | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None

@@ -1,0 +1,385 @@
+"""Storage: every SQL statement Curator runs, behind plain methods."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import _schema
+from ._sqlite import Database, migrate, wrap_errors
+from .errors import FeedExistsError, FeedNotFoundError, InvalidSearchError, ItemNotFoundError
+from .types import Feed, Item, ItemPage, Role
+
+
+def iso(d: datetime | None) -> str | None:
+    return d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if d else None
+
+
+def from_iso(s: str | None) -> datetime | None:
+    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if s else None
+
+
+class FeedForUpdate(NamedTuple):
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    title: str | None
+    site_url: str | None
+    error_count: int
+    last_error: str | None
+    next_retry_at: datetime | None
+    disabled: bool
+
+
+class EntryRow(NamedTuple):
+    """An entry ready to store: sanitized, keyed, hashed, with its search text."""
+
+    key: str
+    guid: str | None
+    link: str | None
+    title: str | None
+    author: str | None
+    summary: str | None
+    content: str | None
+    published: str | None
+    updated: str | None
+    content_hash: str
+    text_summary: str
+    text_content: str
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    """What an item list shows. All filters combine with AND."""
+
+    feed_id: int | None = None
+    folder: str | None = None
+    role: Role | None = None
+    unread: bool = False
+    starred: bool = False
+    include_hidden: bool = False
+    hidden_only: bool = False
+    search: str | None = None
+
+
+_FEED_COLUMNS = """
+    f.id, f.url, coalesce(f.user_title, f.title) AS title, f.site_url, f.role, f.folder,
+    f.added_at, f.last_fetched_at, f.last_success_at, f.last_error, f.error_count,
+    f.next_retry_at, f.disabled, f.remote_images
+"""
+_ITEM_COLUMNS = """
+    i.id, i.feed_id, coalesce(f.user_title, f.title) AS feed_title, i.title, i.link, i.author,
+    i.published, i.updated, i.first_seen, i.summary, {content} AS content, i.read, i.starred,
+    i.hidden, i.guid, i.sort_date
+"""
+
+
+class Storage:
+    def __init__(self, path: Path):
+        self.db = Database(path)
+        migrate(self.db, _schema.VERSION, _schema.SCHEMA, _schema.MIGRATIONS)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---- feeds ---------------------------------------------------------------------------
+
+    def add_feed(
+        self, url: str, *, title: str | None, site_url: str | None, role: Role,
+        folder: str | None, now: datetime,
+    ) -> int:
+        try:
+            with self.db.transaction() as db:
+                cur = db.execute(
+                    "INSERT INTO feeds (url, title, site_url, role, folder, added_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (url, title, site_url, role.value, folder, iso(now)),
+                )
+                return int(cur.lastrowid or 0)
+        except sqlite3.IntegrityError:
+            raise FeedExistsError(f"Already subscribed to {url}.") from None
+
+    def feed_id_for_url(self, url: str) -> int | None:
+        row = self.db.conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def get_feed(self, feed_id: int) -> Feed:
+        feeds = self._feeds("WHERE f.id = ?", (feed_id,))
+        if not feeds:
+            raise FeedNotFoundError(f"There is no feed with id {feed_id}.")
+        return feeds[0]
+
+    def list_feeds(self) -> list[Feed]:
+        return self._feeds("", ())
+
+    def _feeds(self, where: str, params: Sequence[Any]) -> list[Feed]:
+        sql = f"""
+            SELECT {_FEED_COLUMNS},
+                (SELECT count(*) FROM items i WHERE i.feed_id = f.id AND i.read = 0
+                    AND i.hidden = 0) AS unread,
+                (SELECT count(*) FROM items i WHERE i.feed_id = f.id) AS total
+            FROM feeds f {where}
+            ORDER BY coalesce(f.folder, ''), lower(coalesce(f.user_title, f.title, f.url)), f.id
+        """
+        with wrap_errors():
+            rows = self.db.conn.execute(sql, params).fetchall()
+        return [_feed(r) for r in rows]
+
+    def update_feed(self, feed_id: int, **fields: Any) -> None:
+        allowed = {"user_title", "role", "folder", "url", "disabled", "remote_images",
+                   "next_retry_at", "error_count", "last_error"}
+        assert set(fields) <= allowed, fields
+        if not fields:
+            return
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        values = [v.value if isinstance(v, Role) else v for v in fields.values()]
+        try:
+            with self.db.transaction() as db:
+                cur = db.execute(f"UPDATE feeds SET {sets} WHERE id = ?", (*values, feed_id))
+        except sqlite3.IntegrityError:
+            raise FeedExistsError(f"Another subscription already has {fields.get('url')}.") from None
+        if cur.rowcount == 0:
+            raise FeedNotFoundError(f"There is no feed with id {feed_id}.")
+
+    def delete_feed(self, feed_id: int) -> None:
+        with self.db.transaction() as db:
+            db.execute(
+                "DELETE FROM items_fts WHERE rowid IN (SELECT id FROM items WHERE feed_id = ?)",
+                (feed_id,),
+            )
+            cur = db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+        if cur.rowcount == 0:
+            raise FeedNotFoundError(f"There is no feed with id {feed_id}.")
+
+    def feeds_for_update(self, ids: Iterable[int] | None = None) -> list[FeedForUpdate]:
+        sql = ("SELECT id, url, etag, last_modified, title, site_url, error_count, last_error, "
+               "next_retry_at, disabled FROM feeds")
+        params: tuple[Any, ...] = ()
+        if ids is not None:
+            id_list = list(ids)
+            sql += f" WHERE id IN ({','.join('?' * len(id_list))})"
+            params = tuple(id_list)
+        rows = self.db.conn.execute(sql + " ORDER BY id", params).fetchall()
+        return [
+            FeedForUpdate(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], from_iso(r[8]),
+                          bool(r[9]))
+            for r in rows
+        ]
+
+    # ---- refresh results -----------------------------------------------------------------
+
+    def store_entries(
+        self, db: sqlite3.Connection, feed_id: int, rows: Sequence[EntryRow], now: datetime
+    ) -> tuple[int, int]:
+        """Insert new entries, update changed ones (read/starred kept). Returns (new, updated)."""
+        existing = {
+            key: (item_id, digest)
+            for key, item_id, digest in db.execute(
+                "SELECT key, id, content_hash FROM items WHERE feed_id = ?", (feed_id,)
+            )
+        }
+        now_s = iso(now)
+        new: list[EntryRow] = []
+        changed: list[tuple[int, EntryRow]] = []
+        for row in rows:
+            old = existing.get(row.key)
+            if old is None:
+                new.append(row)
+                existing[row.key] = (0, row.content_hash)  # a repeat in the same batch is ignored
+            elif old[0] and old[1] != row.content_hash:
+                changed.append((old[0], row))
+        if new:
+            # Ids are assigned here (we hold the write lock) so items and their FTS rows
+            # can both go in with executemany.
+            next_id = (db.execute("SELECT max(id) FROM items").fetchone()[0] or 0) + 1
+            ids = range(next_id, next_id + len(new))
+            db.executemany(
+                "INSERT INTO items (id, feed_id, key, guid, link, title, author, summary, content,"
+                " published, updated, first_seen, sort_date, content_hash)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (i, feed_id, r.key, r.guid, r.link, r.title, r.author, r.summary, r.content,
+                     r.published, r.updated, now_s, r.published or now_s, r.content_hash)
+                    for i, r in zip(ids, new, strict=True)
+                ],
+            )
+            db.executemany(
+                "INSERT INTO items_fts (rowid, title, author, summary, content) VALUES (?,?,?,?,?)",
+                [
+                    (i, r.title or "", r.author or "", r.text_summary, r.text_content)
+                    for i, r in zip(ids, new, strict=True)
+                ],
+            )
+        if changed:
+            db.executemany(
+                "UPDATE items SET guid=?, link=?, title=?, author=?, summary=?, content=?,"
+                " published=?, updated=?, sort_date=coalesce(?, first_seen), content_hash=?"
+                " WHERE id=?",
+                [
+                    (r.guid, r.link, r.title, r.author, r.summary, r.content, r.published,
+                     r.updated, r.published, r.content_hash, item_id)
+                    for item_id, r in changed
+                ],
+            )
+            db.executemany("DELETE FROM items_fts WHERE rowid = ?", [(i,) for i, _ in changed])
+            db.executemany(
+                "INSERT INTO items_fts (rowid, title, author, summary, content) VALUES (?,?,?,?,?)",
+                [(i, r.title or "", r.author or "", r.text_summary, r.text_content)
+                 for i, r in changed],
+            )
+        return len(new), len(changed)
+
+    @staticmethod
+    def set_feed_state(db: sqlite3.Connection, feed_id: int, **fields: Any) -> None:
+        if not fields:
+            return
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        db.execute(f"UPDATE feeds SET {sets} WHERE id = ?", (*fields.values(), feed_id))
+
+    # ---- items ---------------------------------------------------------------------------
+
+    def get_item(self, item_id: int) -> Item:
+        sql = (f"SELECT {_ITEM_COLUMNS.format(content='i.content')} FROM items i "
+               "JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?")
+        row = self.db.conn.execute(sql, (item_id,)).fetchone()
+        if row is None:
+            raise ItemNotFoundError(f"There is no item with id {item_id}.")
+        return _item(row)
+
+    def list_items(
+        self, query: ItemQuery, limit: int = 50, cursor: str | None = None,
+        with_content: bool = False,
+    ) -> ItemPage:
+        where, params = _filters(query)
+        columns = _ITEM_COLUMNS.format(content="i.content" if with_content else "NULL")
+        if query.search:
+            return self._search(query.search, where, params, columns, limit, cursor)
+        if cursor:
+            try:
+                date, _, last_id = cursor.partition("|")
+                params += [date, date, int(last_id)]
+            except ValueError:
+                raise InvalidSearchError("The page cursor is not valid.") from None
+            where.append("(i.sort_date < ? OR (i.sort_date = ? AND i.id < ?))")
+        sql = (f"SELECT {columns} FROM items i JOIN feeds f ON f.id = i.feed_id "
+               f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+               "ORDER BY i.sort_date DESC, i.id DESC LIMIT ?")
+        with wrap_errors():
+            rows = self.db.conn.execute(sql, (*params, limit + 1)).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = f"{rows[-1]['sort_date']}|{rows[-1]['id']}" if more and rows else None
+        return ItemPage([_item(r) for r in rows], next_cursor)
+
+    def _search(
+        self, text: str, where: list[str], params: list[Any], columns: str, limit: int,
+        cursor: str | None,
+    ) -> ItemPage:
+        from ._search import to_fts_query
+
+        match = to_fts_query(text)
+        if match is None:
+            return ItemPage([], None)
+        offset = int(cursor[2:]) if cursor and cursor.startswith("o:") else 0
+        where = ["items_fts MATCH ?", *where]
+        sql = (f"SELECT {columns} FROM items_fts JOIN items i ON i.id = items_fts.rowid "
+               f"JOIN feeds f ON f.id = i.feed_id WHERE {' AND '.join(where)} "
+               "ORDER BY bm25(items_fts, 10.0, 4.0, 2.0, 1.0), i.sort_date DESC LIMIT ? OFFSET ?")
+        try:
+            with wrap_errors():
+                rows = self.db.conn.execute(sql, (match, *params, limit + 1, offset)).fetchall()
+        except sqlite3.OperationalError as e:
+            raise InvalidSearchError(f"Cannot search for {text!r}: {e}.") from None
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return ItemPage([_item(r) for r in rows], f"o:{offset + limit}" if more else None)
+
+    def mark_items(
+        self, ids: Sequence[int], *, read: bool | None = None, starred: bool | None = None,
+        hidden: bool | None = None,
+    ) -> int:
+        fields = {k: int(v) for k, v in
+                  (("read", read), ("starred", starred), ("hidden", hidden)) if v is not None}
+        if not fields or not ids:
+            return 0
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        with self.db.transaction() as db:
+            missing = [i for i in ids
+                       if db.execute("SELECT 1 FROM items WHERE id = ?", (i,)).fetchone() is None]
+            if missing:
+                raise ItemNotFoundError(f"There is no item with id {missing[0]}.")
+            db.executemany(f"UPDATE items SET {sets} WHERE id = ?",
+                           [(*fields.values(), i) for i in ids])
+        return len(ids)
+
+    def mark_all_read(self, query: ItemQuery) -> int:
+        where, params = _filters(query)
+        where.append("i.read = 0")
+        with self.db.transaction() as db:
+            cur = db.execute(
+                "UPDATE items SET read = 1 WHERE id IN (SELECT i.id FROM items i JOIN feeds f "
+                f"ON f.id = i.feed_id WHERE {' AND '.join(where)})", params)
+        return cur.rowcount
+
+    def count_items(self, query: ItemQuery) -> int:
+        where, params = _filters(query)
+        sql = ("SELECT count(*) FROM items i JOIN feeds f ON f.id = i.feed_id "
+               f"{'WHERE ' + ' AND '.join(where) if where else ''}")
+        return int(self.db.conn.execute(sql, params).fetchone()[0])
+
+    def folders(self) -> list[str]:
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT folder FROM feeds WHERE folder IS NOT NULL ORDER BY folder")
+        return [r[0] for r in rows]
+
+
+def _filters(q: ItemQuery) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if q.feed_id is not None:
+        where.append("i.feed_id = ?")
+        params.append(q.feed_id)
+    if q.folder is not None:
+        # A folder includes its subfolders ("Tech" shows "Tech/Python").
+        where.append("(f.folder = ? OR f.folder LIKE ? ESCAPE '\\')")
+        escaped = q.folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params += [q.folder, escaped + "/%"]
+    if q.role is not None:
+        where.append("f.role = ?")
+        params.append(q.role.value)
+    if q.unread:
+        where.append("i.read = 0")
+    if q.starred:
+        where.append("i.starred = 1")
+    if q.hidden_only:
+        where.append("i.hidden = 1")
+    elif not q.include_hidden:
+        where.append("i.hidden = 0")
+    return where, params
+
+
+def _feed(r: sqlite3.Row) -> Feed:
+    return Feed(
+        id=r["id"], url=r["url"], title=r["title"], site_url=r["site_url"],
+        role=Role(r["role"]), folder=r["folder"], added_at=from_iso(r["added_at"]),  # type: ignore[arg-type]
+        last_fetched_at=from_iso(r["last_fetched_at"]),
+        last_success_at=from_iso(r["last_success_at"]), last_error=r["last_error"],
+        error_count=r["error_count"], next_retry_at=from_iso(r["next_retry_at"]),
+        disabled=bool(r["disabled"]), unread=r["unread"], total=r["total"],
+        remote_images=bool(r["remote_images"]),
+    )
+
+
+def _item(r: sqlite3.Row) -> Item:
+    return Item(
+        id=r["id"], feed_id=r["feed_id"], feed_title=r["feed_title"], title=r["title"],
+        link=r["link"], author=r["author"], published=from_iso(r["published"]),
+        updated=from_iso(r["updated"]), first_seen=from_iso(r["first_seen"]),  # type: ignore[arg-type]
+        summary=r["summary"], content=r["content"], read=bool(r["read"]),
+        starred=bool(r["starred"]), hidden=bool(r["hidden"]), guid=r["guid"],
+    )

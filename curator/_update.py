@@ -1,0 +1,258 @@
+"""The refresh pipeline: retrieve in parallel -> parse -> decide (pure, injected now) -> store."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from ._fetch import Fetched, Fetcher, HTTPStatusError
+from ._parser import parse_feed
+from ._sanitize import html_to_text, plain, sanitize_html
+from ._storage import EntryRow, FeedForUpdate, Storage, iso
+from ._types import ParsedEntry, ParsedFeed
+from .errors import CuratorError
+from .types import FeedOutcome, Outcome, RefreshResult
+
+BACKOFF_BASE = timedelta(minutes=10)
+BACKOFF_CAP = timedelta(hours=24)
+COMMIT_EVERY = 0.25  # seconds: batch small feeds into one transaction
+
+
+class Retrieved(NamedTuple):
+    """What a worker hands the storing thread for one feed."""
+
+    feed: FeedForUpdate
+    fetched: Fetched | None
+    parsed: ParsedFeed | None
+    rows: list[EntryRow]
+    error: CuratorError | None
+    seconds: float
+
+
+# ---- pure decisions --------------------------------------------------------------------------
+
+
+def is_due(feed: FeedForUpdate, now: datetime) -> bool:
+    """A feed is fetched unless disabled or still backing off after errors."""
+    if feed.disabled:
+        return False
+    return feed.next_retry_at is None or feed.next_retry_at <= now
+
+
+def next_retry(error_count: int, now: datetime, retry_after: datetime | None = None) -> datetime:
+    """Exponential backoff after `error_count` consecutive failures, capped; honours Retry-After."""
+    delay = min(BACKOFF_BASE * (2 ** max(error_count - 1, 0)), BACKOFF_CAP)
+    when = now + delay
+    if retry_after and retry_after > when:
+        when = min(retry_after, now + BACKOFF_CAP * 7)
+    return when
+
+
+def entry_rows(parsed: ParsedFeed, feed_url: str) -> list[EntryRow]:
+    """Sanitize, key and hash each entry. Item identity: guid, else link, else title+date.
+
+    A guid repeated inside one feed for entries with different links keeps them apart
+    (the first keeps the guid; later ones are keyed by guid and link).
+    """
+    base = parsed.base_url or feed_url
+    rows: list[EntryRow] = []
+    seen: dict[str, str | None] = {}
+    for e in parsed.entries:
+        link = _absolute(e.link, base)
+        key = _identity(e, link)
+        if key in seen:
+            if seen[key] == link:
+                continue  # a true duplicate: the feed lists the same entry twice
+            key = f"{key} {link or len(rows)}"
+            if key in seen:
+                continue
+        seen[key] = link
+        summary = sanitize_html(e.summary, link or base)
+        content = sanitize_html(e.content, link or base)
+        if content and summary and content == summary:
+            content = None
+        title = plain(e.title)
+        author = plain(e.author)
+        published = iso(e.published or e.updated)
+        updated = iso(e.updated)
+        digest = hashlib.blake2b(
+            "\x1f".join(x or "" for x in (link, title, author, summary, content, published))
+            .encode("utf-8", "surrogatepass"),
+            digest_size=12,
+        ).hexdigest()
+        rows.append(EntryRow(
+            key=key, guid=e.guid, link=link, title=title, author=author, summary=summary,
+            content=content, published=published, updated=updated, content_hash=digest,
+            text_summary=html_to_text(summary), text_content=html_to_text(content),
+        ))
+    return rows
+
+
+def _identity(e: ParsedEntry, link: str | None) -> str:
+    if e.guid:
+        return e.guid
+    if link:
+        return link
+    basis = f"{e.title or ''}\x1f{iso(e.published or e.updated) or ''}\x1f{(e.summary or '')[:200]}"
+    return "sha1:" + hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _absolute(link: str | None, base: str) -> str | None:
+    if not link:
+        return None
+    from urllib.parse import urljoin, urlsplit
+
+    url = urljoin(base, link.strip())
+    return url if urlsplit(url).scheme in ("http", "https", "mailto") else None
+
+
+# ---- the pipeline ----------------------------------------------------------------------------
+
+
+def retrieve(fetcher: Fetcher, feed: FeedForUpdate) -> Retrieved:
+    """Runs on a worker thread: fetch, parse, sanitize. Never raises for a feed problem."""
+    started = time.monotonic()
+    fetched = parsed = None
+    rows: list[EntryRow] = []
+    error: CuratorError | None = None
+    try:
+        fetched = fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+        if fetched.status == 200 and fetched.body is not None:
+            parsed = parse_feed(fetched.body, fetched.url, fetched.content_type)
+            rows = entry_rows(parsed, fetched.url)
+            fetched = replace(fetched, body=None)  # the rows are all we keep
+    except CuratorError as e:
+        error = e
+    except Exception as e:  # a parser bug on one hostile feed must not stop the others
+        error = CuratorError(f"Unexpected error reading the feed: {type(e).__name__}: {e}"[:300])
+    return Retrieved(feed, fetched, parsed, rows, error, time.monotonic() - started)
+
+
+def run_refresh(
+    storage: Storage,
+    fetcher: Fetcher,
+    feeds: list[FeedForUpdate],
+    now: Callable[[], datetime],
+    progress: Callable[[int, int, FeedOutcome], None] | None = None,
+) -> RefreshResult:
+    started = time.monotonic()
+    outcomes: list[FeedOutcome] = []
+    total = len(feeds)
+    pending: list[Retrieved] = []
+    last_commit = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_commit
+        if not pending:
+            return
+        batch = list(pending)
+        pending.clear()
+        with storage.db.transaction() as db:
+            done = [store_one(storage, db, r, now()) for r in batch]
+        last_commit = time.monotonic()
+        for outcome in done:
+            outcomes.append(outcome)
+            if progress:
+                progress(len(outcomes), total, outcome)
+
+    for result in _parallel(fetcher, feeds):
+        if result.error is None and result.fetched is not None and result.fetched.status == 304 \
+                and not result.feed.error_count and result.fetched.permanent_url is None:
+            # Nothing changed and nothing to clear: no parsing, no write.
+            outcome = FeedOutcome(result.feed.id, result.feed.url, Outcome.NOT_MODIFIED,
+                                  seconds=result.seconds)
+            outcomes.append(outcome)
+            if progress:
+                progress(len(outcomes), total, outcome)
+            continue
+        pending.append(result)
+        if time.monotonic() - last_commit > COMMIT_EVERY or len(pending) >= 64:
+            flush()
+    flush()
+    return RefreshResult(outcomes, time.monotonic() - started)
+
+
+def _parallel(fetcher: Fetcher, feeds: list[FeedForUpdate]) -> Iterator[Retrieved]:
+    """Results as they complete, with a bounded number in flight (bounded memory)."""
+    workers = max(1, fetcher.settings.workers)
+    window = workers * 2
+    todo: Iterable[FeedForUpdate] = iter(_interleave_hosts(feeds))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="curator-fetch") as pool:
+        running: set[Future[Retrieved]] = set()
+        for feed in todo:
+            running.add(pool.submit(retrieve, fetcher, feed))
+            if len(running) >= window:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield f.result()
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                yield f.result()
+
+
+def _interleave_hosts(feeds: list[FeedForUpdate]) -> list[FeedForUpdate]:
+    """Round-robin by host, so workers are not all queued on one host's limit."""
+    from urllib.parse import urlsplit
+
+    by_host: dict[str, list[FeedForUpdate]] = {}
+    for f in feeds:
+        by_host.setdefault(urlsplit(f.url).netloc.lower(), []).append(f)
+    queues = list(by_host.values())
+    out: list[FeedForUpdate] = []
+    i = 0
+    while queues:
+        q = queues[i % len(queues)]
+        out.append(q.pop(0))
+        if not q:
+            queues.remove(q)
+        else:
+            i += 1
+    return out
+
+
+def store_one(storage: Storage, db, r: Retrieved, now: datetime) -> FeedOutcome:  # type: ignore[no-untyped-def]
+    feed = r.feed
+    now_s = iso(now)
+    moved = None
+    if r.error is not None:
+        count = feed.error_count + 1
+        retry_after = r.error.retry_after if isinstance(r.error, HTTPStatusError) else None
+        gone = isinstance(r.error, HTTPStatusError) and r.error.status == 410
+        retry = None if gone else next_retry(count, now, retry_after)
+        storage.set_feed_state(
+            db, feed.id, last_fetched_at=now_s, last_error=str(r.error), error_count=count,
+            next_retry_at=iso(retry), disabled=int(gone) or int(feed.disabled),
+        )
+        return FeedOutcome(feed.id, feed.url, Outcome.FAILED, error=str(r.error),
+                           next_retry_at=retry, seconds=r.seconds)
+    fetched = r.fetched
+    assert fetched is not None
+    state: dict[str, object] = {
+        "last_fetched_at": now_s, "last_success_at": now_s, "last_error": None,
+        "error_count": 0, "next_retry_at": None,
+    }
+    if fetched.permanent_url and fetched.permanent_url != feed.url:
+        clash = db.execute("SELECT 1 FROM feeds WHERE url = ?", (fetched.permanent_url,)).fetchone()
+        if clash is None:
+            state["url"] = moved = fetched.permanent_url
+    if fetched.status == 304:
+        storage.set_feed_state(db, feed.id, **state)
+        return FeedOutcome(feed.id, feed.url, Outcome.NOT_MODIFIED, moved_to=moved,
+                           seconds=r.seconds)
+    parsed = r.parsed
+    assert parsed is not None
+    new, changed = storage.store_entries(db, feed.id, r.rows, now)
+    state.update(etag=fetched.etag, last_modified=fetched.last_modified)
+    if parsed.title and parsed.title != feed.title:
+        state["title"] = plain(parsed.title)
+    if parsed.site_url and parsed.site_url != feed.site_url:
+        state["site_url"] = _absolute(parsed.site_url, fetched.url)
+    storage.set_feed_state(db, feed.id, **state)
+    return FeedOutcome(feed.id, feed.url, Outcome.OK, new_items=new, updated_items=changed,
+                       moved_to=moved, seconds=r.seconds)

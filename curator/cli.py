@@ -1,0 +1,321 @@
+"""The headless CLI (`curator`): the same core as the GUI, for scripts, timers and tests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import paths
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+                        help="where the database lives (default: $CURATOR_DATA_DIR or the "
+                        "platform's user data folder)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="machine-readable output")
+
+    p = argparse.ArgumentParser(
+        prog="curator", parents=[common],
+        description="Curator: read feeds offline, share them in your own voice.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"curator {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    feeds = sub.add_parser("feeds", help="manage subscriptions", parents=[common])
+    fsub = feeds.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = fsub.add_parser("add", parents=[common],
+                        help="subscribe to a feed URL, or a web page that links to one")
+    a.add_argument("url")
+    a.add_argument("--role", choices=["third-party", "competitor", "own"], default="third-party")
+    a.add_argument("--folder")
+    a.add_argument("--title", help="a name of your own for the feed")
+    a.add_argument("--no-fetch", action="store_true", help="subscribe without fetching now")
+    fsub.add_parser("list", parents=[common], help="list subscriptions")
+    r = fsub.add_parser("remove", parents=[common], help="unsubscribe (deletes its items)")
+    r.add_argument("feed", help="feed id or URL")
+    e = fsub.add_parser("edit", parents=[common], help="rename, change role, folder or URL")
+    e.add_argument("feed", help="feed id or URL")
+    e.add_argument("--title")
+    e.add_argument("--role", choices=["third-party", "competitor", "own"])
+    e.add_argument("--folder", help='folder name ("" for none; "A/B" for a subfolder)')
+    e.add_argument("--url")
+    e.add_argument("--enable", action="store_true", help="re-enable a disabled feed")
+    e.add_argument("--disable", action="store_true")
+    i = fsub.add_parser("import-opml", parents=[common], help="subscribe to an OPML file's feeds")
+    i.add_argument("file")
+    i.add_argument("--role", choices=["third-party", "competitor", "own"],
+                   help="role for every imported feed (default: from the file, else third-party)")
+    x = fsub.add_parser("export-opml", parents=[common], help="write subscriptions as OPML")
+    x.add_argument("file", nargs="?", help="output file (default: standard output)")
+
+    rf = sub.add_parser("refresh", parents=[common], help="fetch new items from feeds")
+    rf.add_argument("--feed", action="append", metavar="ID", help="only this feed (repeatable)")
+    rf.add_argument("--force", action="store_true", help="also feeds backing off after errors")
+    rf.add_argument("--workers", type=int, metavar="N", help="parallel downloads")
+    rf.add_argument("--per-host", type=int, metavar="N", help="parallel downloads per host")
+    rf.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
+
+    items = sub.add_parser("items", help="read items", parents=[common])
+    isub = items.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ls = isub.add_parser("list", parents=[common], help="list items, newest first")
+    _item_filters(ls)
+    ls.add_argument("--search", metavar="QUERY",
+                    help='full-text search: words, "a phrase", prefix*, -exclude, a OR b')
+    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--cursor", help="continue after a previous page (printed with --json)")
+    ls.add_argument("--content", action="store_true", help="include full content in JSON")
+    sh = isub.add_parser("show", parents=[common], help="show one item")
+    sh.add_argument("id", type=int)
+    mk = isub.add_parser("mark", parents=[common], help="mark items read, unread, starred...")
+    mk.add_argument("ids", type=int, nargs="+", metavar="ID")
+    for flag in ("read", "unread", "star", "unstar", "hide", "unhide"):
+        mk.add_argument(f"--{flag}", action="store_true")
+    ma = isub.add_parser("mark-all-read", parents=[common], help="mark every listed item read")
+    _item_filters(ma)
+    return p
+
+
+def _item_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--feed", type=str, metavar="ID", help="feed id or URL")
+    p.add_argument("--folder")
+    p.add_argument("--role", choices=["third-party", "competitor", "own"])
+    p.add_argument("--unread", action="store_true")
+    p.add_argument("--starred", action="store_true")
+    p.add_argument("--hidden", action="store_true", help="only hidden items")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.json = getattr(args, "json", False)
+    from .errors import CuratorError
+
+    try:
+        return _run(args)
+    except CuratorError as e:
+        print(f"curator: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("curator: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as e:
+        print(f"curator: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .core import Curator
+    from ._fetch import FetchSettings
+
+    settings = FetchSettings()
+    if getattr(args, "workers", None) or getattr(args, "per_host", None):
+        from dataclasses import replace
+
+        settings = replace(settings, workers=args.workers or settings.workers,
+                           per_host=args.per_host or settings.per_host)
+    with Curator(paths.data_dir(getattr(args, "data_dir", None)), fetch=settings) as app:
+        handler = _HANDLERS[(args.command, getattr(args, "action", None))]
+        return handler(app, args)
+
+
+# ---- handlers -------------------------------------------------------------------------------
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str | None = None) -> None:
+    if args.json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=None if isinstance(data, list)
+                  else 2)
+        sys.stdout.write("\n")
+    elif text is not None:
+        print(text)
+
+
+def feeds_add(app, args) -> int:  # type: ignore[no-untyped-def]
+    res = app.add_feed(args.url, role=args.role, folder=args.folder, title=args.title,
+                       fetch=not args.no_fetch)
+    if res.warning:
+        print(f"curator: {res.warning}", file=sys.stderr)
+    found = f" (found on {res.discovered_from})" if res.discovered_from else ""
+    out = res.feed.to_json() | {"discovered_from": res.discovered_from,
+                                 "new_items": res.new_items}
+    _emit(args, out, f"Subscribed to {res.feed.title or res.feed.url} [id {res.feed.id}]"
+                     f"{found}: {res.new_items} items.")
+    return 0
+
+
+def feeds_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    feeds = app.list_feeds()
+    if args.json:
+        _emit(args, [f.to_json() for f in feeds])
+        return 0
+    if not feeds:
+        print("No subscriptions yet. Add one with: curator feeds add URL")
+    for f in feeds:
+        state = ""
+        if f.disabled:
+            state = f"  [disabled: {f.last_error}]"
+        elif f.last_error:
+            retry = f", retry after {_local(f.next_retry_at)}" if f.next_retry_at else ""
+            state = f"  [error: {f.last_error}{retry}]"
+        folder = f"{f.folder}/" if f.folder else ""
+        print(f"{f.id:>5}  {f.unread:>5} unread  {f.role.value:<11} {folder}{f.title or '-'}"
+              f"  <{f.url}>{state}")
+    return 0
+
+
+def feeds_remove(app, args) -> int:  # type: ignore[no-untyped-def]
+    feed = app.remove_feed(args.feed)
+    _emit(args, feed.to_json(), f"Unsubscribed from {feed.title or feed.url}; "
+                                f"{feed.total} items deleted.")
+    return 0
+
+
+def feeds_edit(app, args) -> int:  # type: ignore[no-untyped-def]
+    enabled = True if args.enable else False if args.disable else None
+    feed = app.update_feed(args.feed, title=args.title, role=args.role, folder=args.folder,
+                           url=args.url, enabled=enabled)
+    _emit(args, feed.to_json(), f"Updated {feed.title or feed.url} [id {feed.id}].")
+    return 0
+
+
+def feeds_import(app, args) -> int:  # type: ignore[no-untyped-def]
+    data = Path(args.file).read_bytes()
+    res = app.import_opml(data, role=args.role)
+    if args.json:
+        _emit(args, res.to_json())
+    else:
+        print(f"Imported {len(res.added)} feeds; {len(res.existing)} already subscribed; "
+              f"{len(res.skipped)} skipped.")
+    for note in res.skipped:
+        print(f"  skipped: {note}", file=sys.stderr)
+    return 0
+
+
+def feeds_export(app, args) -> int:  # type: ignore[no-untyped-def]
+    data = app.export_opml()
+    if args.file:
+        Path(args.file).write_bytes(data)
+        print(f"Wrote {len(app.list_feeds())} feeds to {args.file}.", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def refresh(app, args) -> int:  # type: ignore[no-untyped-def]
+    def progress(done: int, total: int, outcome: Any) -> None:
+        if outcome.error and not args.json and not args.quiet:
+            print(f"  failed: {outcome.url}: {outcome.error}", file=sys.stderr)
+
+    result = app.refresh(args.feed, force=args.force, progress=progress)
+    data = result.to_json()
+    _emit(args, data, f"Refreshed {len(result.feeds)} feeds in {result.seconds:.1f} s: "
+                      f"{data['ok']} ok, {data['not_modified']} not modified, "
+                      f"{data['failed']} failed, {data['skipped']} skipped; "
+                      f"{data['new_items']} new items.")
+    return 0
+
+
+def _query(app, args):  # type: ignore[no-untyped-def]
+    from ._storage import ItemQuery
+    from .types import Role
+
+    feed_id = app.get_feed(args.feed).id if args.feed else None
+    return ItemQuery(
+        feed_id=feed_id, folder=args.folder, role=Role(args.role) if args.role else None,
+        unread=args.unread, starred=args.starred, hidden_only=args.hidden,
+        search=getattr(args, "search", None),
+    )
+
+
+def items_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    if args.limit < 1:
+        from .errors import CuratorError
+
+        raise CuratorError("--limit must be at least 1.")
+    query = _query(app, args)
+    page = app.list_items(query, limit=args.limit, cursor=args.cursor,
+                          with_content=args.content)
+    if args.json:
+        _emit(args, [it.to_json(with_content=args.content) for it in page.items])
+        if page.next_cursor:
+            print(f"next cursor: {page.next_cursor}", file=sys.stderr)
+        return 0
+    if not page.items:
+        print("No items.")
+    for it in page.items:
+        flags = ("*" if it.starred else " ") + ("N" if not it.read else " ")
+        print(f"{it.id:>7} {flags} {_local(it.date)}  {(it.feed_title or '')[:24]:<24}  "
+              f"{it.title or '(untitled)'}")
+    if page.next_cursor:
+        print(f"More: --cursor '{page.next_cursor}'")
+    return 0
+
+
+def items_show(app, args) -> int:  # type: ignore[no-untyped-def]
+    it = app.get_item(args.id)
+    if args.json:
+        _emit(args, it.to_json(with_content=True))
+        return 0
+    from ._sanitize import html_to_text
+
+    print(it.title or "(untitled)")
+    print(f"{it.feed_title or ''} | {it.author or ''} | {_local(it.date)}")
+    if it.link:
+        print(it.link)
+    print()
+    print(html_to_text(it.content or it.summary) or "(no text)")
+    return 0
+
+
+def items_mark(app, args) -> int:  # type: ignore[no-untyped-def]
+    from .errors import CuratorError
+
+    def pick(on: bool, off: bool, name: str) -> bool | None:
+        if on and off:
+            raise CuratorError(f"Choose one of --{name[0]} and --{name[1]}.")
+        return True if on else False if off else None
+
+    read = pick(args.read, args.unread, ("read", "unread"))
+    starred = pick(args.star, args.unstar, ("star", "unstar"))
+    hidden = pick(args.hide, args.unhide, ("hide", "unhide"))
+    if read is None and starred is None and hidden is None:
+        raise CuratorError("Say what to mark: --read, --unread, --star, --unstar, --hide or "
+                           "--unhide.")
+    n = app.mark_items(args.ids, read=read, starred=starred, hidden=hidden)
+    _emit(args, {"marked": n}, f"Marked {n} items.")
+    return 0
+
+
+def items_mark_all(app, args) -> int:  # type: ignore[no-untyped-def]
+    args.search = None
+    n = app.mark_all_read(_query(app, args))
+    _emit(args, {"marked": n}, f"Marked {n} items read.")
+    return 0
+
+
+def _local(d: datetime | None) -> str:
+    return d.astimezone().strftime("%Y-%m-%d %H:%M") if d else "-"
+
+
+_HANDLERS = {
+    ("feeds", "add"): feeds_add,
+    ("feeds", "list"): feeds_list,
+    ("feeds", "remove"): feeds_remove,
+    ("feeds", "edit"): feeds_edit,
+    ("feeds", "import-opml"): feeds_import,
+    ("feeds", "export-opml"): feeds_export,
+    ("refresh", None): refresh,
+    ("items", "list"): items_list,
+    ("items", "show"): items_show,
+    ("items", "mark"): items_mark,
+    ("items", "mark-all-read"): items_mark_all,
+}

@@ -1,0 +1,313 @@
+"""The facade the CLI and the UI share: one Curator per data directory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import _update
+from ._fetch import FetchSettings, Fetcher, check_url
+from ._parser import parse_feed, sniff
+from ._sanitize import plain
+from ._storage import ItemQuery, Storage
+from .errors import CuratorError, FeedError, FeedExistsError, FeedNotFoundError, NotAFeedError
+from .types import (
+    AddFeedResult, Feed, FeedOutcome, ImportResult, Item, ItemPage, RefreshResult, Role,
+)
+
+DB_NAME = "curator.db"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Curator:
+    """Everything above the UI. Thread-safe: each thread gets its own SQLite connection.
+
+    Args:
+        data_dir: where the database lives (created if missing).
+        fetch: HTTP limits and concurrency.
+        now: the clock (tests inject one).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        fetch: FetchSettings | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ):
+        self.data_dir = Path(data_dir)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CuratorError(f"Cannot create the data folder {self.data_dir}: {e.strerror}.") from e
+        self.now = now
+        self.fetch_settings = fetch or FetchSettings()
+        self._fetcher: Fetcher | None = None
+        self._fetcher_lock = threading.Lock()
+        self.storage = Storage(self.data_dir / DB_NAME)
+
+    def close(self) -> None:
+        if self._fetcher:
+            self._fetcher.close()
+        self.storage.close()
+
+    def __enter__(self) -> Curator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def fetcher(self) -> Fetcher:
+        with self._fetcher_lock:
+            if self._fetcher is None:
+                self._fetcher = Fetcher(self.fetch_settings)
+            return self._fetcher
+
+    # ---- subscriptions -------------------------------------------------------------------
+
+    def add_feed(
+        self,
+        url: str,
+        *,
+        role: Role | str = Role.THIRD_PARTY,
+        folder: str | None = None,
+        title: str | None = None,
+        fetch: bool = True,
+    ) -> AddFeedResult:
+        """Subscribe to a feed URL, or to the feed a web page links to (autodiscovery).
+
+        With no network the feed is still subscribed and fetched on the next refresh.
+
+        Raises:
+            InvalidFeedURLError, FeedExistsError, NotAFeedError, FetchError (HTTP errors).
+        """
+        from ._fetch import HTTPStatusError
+
+        role = Role.parse(role) if isinstance(role, str) else role
+        url = check_url(url)
+        folder = _clean_folder(folder)
+        self._refuse_existing(url)
+        if not fetch:
+            feed_id = self.storage.add_feed(url, title=title, site_url=None, role=role,
+                                            folder=folder, now=self.now())
+            return AddFeedResult(self.storage.get_feed(feed_id))
+        from .errors import FetchError
+
+        try:
+            fetched = self.fetcher.fetch(url)
+        except HTTPStatusError:
+            raise
+        except FetchError as e:
+            # Offline first: keep the subscription, fetch it later.
+            feed_id = self.storage.add_feed(url, title=title, site_url=None, role=role,
+                                            folder=folder, now=self.now())
+            self.storage.update_feed(feed_id, last_error=str(e))
+            return AddFeedResult(
+                self.storage.get_feed(feed_id),
+                warning=f"Subscribed, but it could not be fetched now ({e}); "
+                "it will be fetched on the next refresh.",
+            )
+        body = fetched.body or b""
+        discovered_from = None
+        if sniff(body) == "html":
+            from ._discovery import discover_feeds
+
+            found = discover_feeds(body, fetched.url)
+            if not found:
+                raise NotAFeedError(f"{url} is a web page that links to no feed.")
+            discovered_from, url = url, found[0].url
+            self._refuse_existing(url)
+            fetched = self.fetcher.fetch(url)
+            body = fetched.body or b""
+        parsed = parse_feed(body, fetched.url, fetched.content_type)
+        final_url = fetched.permanent_url or url
+        self._refuse_existing(final_url)
+        feed_id = self.storage.add_feed(
+            final_url, title=plain(parsed.title), site_url=parsed.site_url, role=role,
+            folder=folder, now=self.now())
+        if title:
+            self.storage.update_feed(feed_id, user_title=title)
+        feed = self.storage.feeds_for_update([feed_id])[0]
+        retrieved = _update.Retrieved(feed, fetched, parsed,
+                                      _update.entry_rows(parsed, fetched.url), None, 0.0)
+        with self.storage.db.transaction() as db:
+            outcome = _update.store_one(self.storage, db, retrieved, self.now())
+        return AddFeedResult(self.storage.get_feed(feed_id), discovered_from, outcome.new_items)
+
+    def _refuse_existing(self, url: str) -> None:
+        if self.storage.feed_id_for_url(url) is not None:
+            raise FeedExistsError(f"Already subscribed to {url}.")
+
+    def list_feeds(self) -> list[Feed]:
+        return self.storage.list_feeds()
+
+    def get_feed(self, feed: int | str) -> Feed:
+        """A feed by id, or by URL.
+
+        Raises:
+            FeedNotFoundError
+        """
+        return self.storage.get_feed(self._feed_id(feed))
+
+    def _feed_id(self, feed: int | str) -> int:
+        if isinstance(feed, int) or (isinstance(feed, str) and feed.isdigit()):
+            return int(feed)
+        found = self.storage.feed_id_for_url(feed)
+        if found is None:
+            raise FeedNotFoundError(f"No subscription has the URL {feed}.")
+        return found
+
+    def update_feed(
+        self,
+        feed: int | str,
+        *,
+        title: str | None = None,
+        role: Role | str | None = None,
+        folder: str | None = None,
+        url: str | None = None,
+        remote_images: bool | None = None,
+        enabled: bool | None = None,
+    ) -> Feed:
+        """Rename, change role or folder (\"\" clears it), move to a new URL, re-enable."""
+        feed_id = self._feed_id(feed)
+        fields: dict[str, object] = {}
+        if title is not None:
+            fields["user_title"] = title.strip() or None
+        if role is not None:
+            fields["role"] = Role.parse(role) if isinstance(role, str) else role
+        if folder is not None:
+            fields["folder"] = _clean_folder(folder)
+        if url is not None:
+            fields["url"] = check_url(url)
+        if remote_images is not None:
+            fields["remote_images"] = int(remote_images)
+        if enabled is not None:
+            fields["disabled"] = int(not enabled)
+            if enabled:
+                fields.update(next_retry_at=None, error_count=0)
+        self.storage.update_feed(feed_id, **fields)
+        return self.storage.get_feed(feed_id)
+
+    def remove_feed(self, feed: int | str) -> Feed:
+        """Unsubscribe and delete the feed's items. Returns the feed as it was."""
+        feed_id = self._feed_id(feed)
+        removed = self.storage.get_feed(feed_id)
+        self.storage.delete_feed(feed_id)
+        return removed
+
+    def folders(self) -> list[str]:
+        return self.storage.folders()
+
+    # ---- OPML ----------------------------------------------------------------------------
+
+    def import_opml(self, data: bytes, *, role: Role | str | None = None) -> ImportResult:
+        """Subscribe to every feed in an OPML document, without fetching (refresh does that).
+
+        Raises:
+            OPMLError: the file is not OPML at all (partial files import what they can).
+        """
+        from ._opml import parse_opml
+
+        parsed = parse_opml(data)
+        forced = Role.parse(role) if isinstance(role, str) else role
+        added: list[Feed] = []
+        existing: list[str] = []
+        skipped = list(parsed.skipped)
+        now = self.now()
+        for outline in parsed.feeds:
+            try:
+                url = check_url(outline.url)
+            except FeedError as e:
+                skipped.append(str(e))
+                continue
+            if self.storage.feed_id_for_url(url) is not None:
+                existing.append(url)
+                continue
+            try:
+                outline_role = forced or Role.parse(outline.role)
+            except CuratorError:
+                outline_role = Role.THIRD_PARTY
+            feed_id = self.storage.add_feed(
+                url, title=plain(outline.title), site_url=outline.site_url, role=outline_role,
+                folder=_clean_folder(outline.folder), now=now)
+            added.append(self.storage.get_feed(feed_id))
+        return ImportResult(added, existing, skipped)
+
+    def export_opml(self) -> bytes:
+        from ._opml import OpmlOutline, write_opml
+
+        return write_opml(
+            OpmlOutline(f.url, f.title, f.folder, f.role.value, f.site_url)
+            for f in self.storage.list_feeds()
+        )
+
+    # ---- refresh -------------------------------------------------------------------------
+
+    def refresh(
+        self,
+        feeds: Sequence[int | str] | None = None,
+        *,
+        force: bool = False,
+        progress: Callable[[int, int, FeedOutcome], None] | None = None,
+    ) -> RefreshResult:
+        """Fetch feeds concurrently and store new items. One feed's failure is a value in the
+        result, never an exception. Feeds backing off after errors, and disabled ones, are
+        skipped unless named or `force` is set."""
+        ids = [self._feed_id(f) for f in feeds] if feeds else None
+        candidates = self.storage.feeds_for_update(ids)
+        now = self.now()
+        due, skipped = [], []
+        for f in candidates:
+            if force or ids is not None or _update.is_due(f, now):
+                due.append(f)
+            else:
+                skipped.append(FeedOutcome(
+                    f.id, f.url, _update.Outcome.SKIPPED, error=f.last_error,
+                    next_retry_at=f.next_retry_at))
+        result = _update.run_refresh(self.storage, self.fetcher, due, self.now, progress)
+        return RefreshResult(result.feeds + skipped, result.seconds)
+
+    # ---- items ---------------------------------------------------------------------------
+
+    def list_items(
+        self,
+        query: ItemQuery | None = None,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        with_content: bool = False,
+    ) -> ItemPage:
+        """One page of items, newest first (search results: best match first)."""
+        return self.storage.list_items(query or ItemQuery(), limit, cursor, with_content)
+
+    def get_item(self, item_id: int) -> Item:
+        return self.storage.get_item(item_id)
+
+    def mark_items(
+        self,
+        ids: Sequence[int],
+        *,
+        read: bool | None = None,
+        starred: bool | None = None,
+        hidden: bool | None = None,
+    ) -> int:
+        return self.storage.mark_items(ids, read=read, starred=starred, hidden=hidden)
+
+    def mark_all_read(self, query: ItemQuery | None = None) -> int:
+        return self.storage.mark_all_read(query or ItemQuery())
+
+    def count_items(self, query: ItemQuery | None = None) -> int:
+        return self.storage.count_items(query or ItemQuery())
+
+
+def _clean_folder(folder: str | None) -> str | None:
+    if folder is None:
+        return None
+    parts = [p.strip() for p in folder.replace("\\", "/").split("/") if p.strip()]
+    return "/".join(parts) or None

@@ -1,0 +1,51 @@
+"""Curator's exceptions: one root, domain subclasses that also inherit the builtin they resemble."""
+
+from __future__ import annotations
+
+
+class CuratorError(Exception):
+    """Root of every error Curator raises on purpose. str(e) is one sentence for the user."""
+
+
+class StorageError(CuratorError):
+    """The database cannot be opened, read or written (locked, corrupt, disk full)."""
+
+
+class FeedError(CuratorError):
+    """A problem with one feed (fetching, parsing, subscribing)."""
+
+
+class InvalidFeedURLError(FeedError, ValueError):
+    """The URL is not an http(s) URL or a local file path Curator can read."""
+
+
+class FeedExistsError(FeedError):
+    """The feed is already subscribed."""
+
+
+class FeedNotFoundError(FeedError, LookupError):
+    """No subscription has that id or URL."""
+
+
+class NotAFeedError(FeedError):
+    """The document is neither a feed nor a page that links to one."""
+
+
+class FetchError(FeedError):
+    """The HTTP request failed: network, status code, size or time limit."""
+
+
+class ParseError(FeedError):
+    """The body could not be read as RSS, Atom or JSON Feed."""
+
+
+class ItemNotFoundError(CuratorError, LookupError):
+    """No item has that id."""
+
+
+class OPMLError(CuratorError, ValueError):
+    """The file is not OPML Curator can read at all."""
+
+
+class InvalidSearchError(CuratorError, ValueError):
+    """The search query cannot be understood."""

@@ -1,0 +1,172 @@
+"""Public data types: frozen dataclasses handed to the CLI and the UI."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    """Whose content a subscription carries: a healthy mix shares more than one's own."""
+
+    THIRD_PARTY = "third-party"
+    COMPETITOR = "competitor"
+    OWN = "own"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Role:
+        from .errors import CuratorError
+
+        if value is None:
+            return cls.THIRD_PARTY
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            names = ", ".join(r.value for r in cls)
+            raise CuratorError(f"Unknown role {value!r}; use one of {names}.") from None
+
+
+class Outcome(StrEnum):
+    """What one feed's refresh came to."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # backing off after errors, or disabled
+
+
+def _iso(d: datetime | None) -> str | None:
+    return d.strftime("%Y-%m-%dT%H:%M:%SZ") if d else None
+
+
+def _jsonable(obj: Any) -> dict[str, Any]:
+    out = asdict(obj)
+    for k, v in out.items():
+        if isinstance(v, datetime):
+            out[k] = _iso(v)
+    return out
+
+
+@dataclass(frozen=True)
+class Feed:
+    id: int
+    url: str
+    title: str | None
+    site_url: str | None
+    role: Role
+    folder: str | None
+    added_at: datetime
+    last_fetched_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    error_count: int
+    next_retry_at: datetime | None
+    disabled: bool
+    unread: int
+    total: int
+    remote_images: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    feed_id: int
+    feed_title: str | None
+    title: str | None
+    link: str | None
+    author: str | None
+    published: datetime | None  # None when the feed gave no date
+    updated: datetime | None
+    first_seen: datetime
+    summary: str | None  # sanitized HTML
+    content: str | None  # sanitized HTML (None when the feed gives only a summary)
+    read: bool
+    starred: bool
+    hidden: bool
+    guid: str | None = None
+
+    @property
+    def date(self) -> datetime:
+        """The date to show and sort by: published, else when Curator first saw it."""
+        return self.published or self.first_seen
+
+    def to_json(self, with_content: bool = False) -> dict[str, Any]:
+        out = _jsonable(self)
+        if not with_content:
+            out.pop("content")
+        return out
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of an item list; pass `next_cursor` back to get the next page."""
+
+    items: list[Item]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    feed_id: int
+    url: str
+    outcome: Outcome
+    new_items: int = 0
+    updated_items: int = 0
+    error: str | None = None
+    moved_to: str | None = None  # new URL after a permanent redirect
+    next_retry_at: datetime | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    feeds: list[FeedOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for f in self.feeds if f.outcome is outcome)
+
+    @property
+    def new_items(self) -> int:
+        return sum(f.new_items for f in self.feeds)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.count(Outcome.OK),
+            "not_modified": self.count(Outcome.NOT_MODIFIED),
+            "failed": self.count(Outcome.FAILED),
+            "skipped": self.count(Outcome.SKIPPED),
+            "new_items": self.new_items,
+            "seconds": round(self.seconds, 3),
+            "feeds": [f.to_json() for f in self.feeds],
+        }
+
+
+@dataclass(frozen=True)
+class AddFeedResult:
+    feed: Feed
+    discovered_from: str | None = None  # the page URL when the feed was autodiscovered
+    new_items: int = 0
+    warning: str | None = None  # e.g. subscribed but could not be fetched now (offline)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: list[Feed]
+    existing: list[str]  # URLs already subscribed
+    skipped: list[str]  # one sentence per skipped outline
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": [f.to_json() for f in self.added],
+            "existing": self.existing,
+            "skipped": self.skipped,
+        }
