@@ -16,7 +16,12 @@ from .types import Feed, Item, ItemPage, Role
 
 
 def iso(d: datetime | None) -> str | None:
-    return d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if d else None
+    """'2024-06-01T12:00:00Z' (isoformat is C code, ~3x cheaper than strftime)."""
+    if d is None:
+        return None
+    if d.utcoffset():
+        d = d.astimezone(UTC)
+    return d.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def from_iso(s: str | None) -> datetime | None:

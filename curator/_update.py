@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from ._fetch import Fetched, Fetcher, HTTPStatusError
 from ._parser import parse_feed
-from ._sanitize import html_to_text, plain, sanitize_html
+from ._sanitize import Sanitizer, plain, sanitized_to_text
 from ._storage import EntryRow, FeedForUpdate, Storage, iso
 from ._types import ParsedEntry, ParsedFeed
 from .errors import CuratorError
@@ -60,6 +60,7 @@ def entry_rows(parsed: ParsedFeed, feed_url: str) -> list[EntryRow]:
     (the first keeps the guid; later ones are keyed by guid and link).
     """
     base = parsed.base_url or feed_url
+    sanitize = Sanitizer(base)
     rows: list[EntryRow] = []
     seen: dict[str, str | None] = {}
     for e in parsed.entries:
@@ -72,8 +73,8 @@ def entry_rows(parsed: ParsedFeed, feed_url: str) -> list[EntryRow]:
             if key in seen:
                 continue
         seen[key] = link
-        summary = sanitize_html(e.summary, link or base)
-        content = sanitize_html(e.content, link or base)
+        summary = sanitize(e.summary)
+        content = sanitize(e.content)
         if content and summary and content == summary:
             content = None
         title = plain(e.title)
@@ -88,13 +89,15 @@ def entry_rows(parsed: ParsedFeed, feed_url: str) -> list[EntryRow]:
         rows.append(EntryRow(
             key=key, guid=e.guid, link=link, title=title, author=author, summary=summary,
             content=content, published=published, updated=updated, content_hash=digest,
-            text_summary=html_to_text(summary), text_content=html_to_text(content),
+            text_summary=sanitized_to_text(summary), text_content=sanitized_to_text(content),
         ))
     return rows
 
 
 def _identity(e: ParsedEntry, link: str | None) -> str:
-    if e.guid:
+    # A guid equal to the (maybe relative) link means "the link is the id": key by the
+    # absolute link so both parsers key the entry alike.
+    if e.guid and e.guid != e.link:
         return e.guid
     if link:
         return link
@@ -107,7 +110,10 @@ def _absolute(link: str | None, base: str) -> str | None:
         return None
     from urllib.parse import urljoin, urlsplit
 
-    url = urljoin(base, link.strip())
+    link = link.strip()
+    if link.startswith(("https://", "http://")) and " " not in link:
+        return link  # already absolute: skip urljoin, the hot path
+    url = urljoin(base, link)
     return url if urlsplit(url).scheme in ("http", "https", "mailto") else None
 
 
