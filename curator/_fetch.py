@@ -35,7 +35,7 @@ class FetchSettings:
     max_bytes: int = 20 * 1024 * 1024
     max_redirects: int = 5
     workers: int = 24
-    per_host: int = 12
+    per_host: int = 16
 
 
 class HTTPStatusError(FetchError):
@@ -63,7 +63,10 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return datetime.fromtimestamp(now.timestamp() + int(value), UTC)
+        try:
+            return datetime.fromtimestamp(now.timestamp() + int(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            return None  # absurdly far away: ignore it
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -159,7 +162,7 @@ class Fetcher:
                         continue
                     return self._finish(resp, current, permanent, started)
                 finally:
-                    resp.close()
+                    _release(resp)
         raise FetchError(f"Too many redirects (more than {s.max_redirects}).")
 
     def _get(self, url: str, headers: dict[str, str], remaining: float) -> requests.Response:
@@ -222,6 +225,31 @@ class Fetcher:
         except Exception as e:  # urllib3 protocol/decode/timeout errors while streaming
             raise FetchError(f"The download broke off: {_reason(e)}.") from e
         return Fetched(status, b"".join(chunks), url, permanent, etag, last_modified, ctype)
+
+
+def _release(resp: requests.Response) -> None:
+    """Hand the connection back to the pool when the body was read to the end (keep-alive
+    saves a TCP handshake per feed); otherwise close it, since it is mid-body."""
+    raw = resp.raw
+    try:
+        if resp.status_code in (204, 304) or resp.status_code < 200:
+            raw.release_conn()
+            return
+        if not raw.closed and raw.length_remaining == 0 or _drained(raw):
+            raw.release_conn()
+            return
+    except Exception:  # any doubt: do not reuse the connection
+        pass
+    resp.close()
+
+
+def _drained(raw) -> bool:  # type: ignore[no-untyped-def]
+    # Small error/redirect bodies are read out so the connection can be reused.
+    try:
+        return raw.read(16384, decode_content=False) == b"" if raw.length_remaining is not None \
+            and raw.length_remaining <= 16384 else False
+    except Exception:
+        return False
 
 
 def _status_error(resp: requests.Response) -> HTTPStatusError:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import calendar
 import re
+import threading
+import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -14,11 +16,22 @@ from ._types import ParsedEntry, ParsedFeed
 from .errors import NotAFeedError, ParseError
 
 _BOM = b"\xef\xbb\xbf"
-# Strict gate: a document that is not well-formed goes to feedparser, whose leniency
-# (HTML entities, bad encodings, truncation) salvages more than lxml's recover mode.
-_STRICT = etree.XMLParser(
-    recover=False, resolve_entities=False, no_network=True, huge_tree=False, collect_ids=False
-)
+
+
+class _Strict(threading.local):
+    """Strict gate: a document that is not well-formed goes to feedparser, whose leniency
+    (HTML entities, bad encodings, truncation) salvages more than lxml's recover mode.
+    One parser per thread: lxml locks a parser for a whole parse, so a shared one would
+    make the workers take turns."""
+
+    def __init__(self) -> None:
+        self.parser = etree.XMLParser(
+            recover=False, resolve_entities=False, no_network=True, huge_tree=False,
+            collect_ids=False,
+        )
+
+
+_STRICT = _Strict()
 
 
 def sniff(body: bytes) -> str:
@@ -78,6 +91,8 @@ def _fast_path_ok(body: bytes) -> bool:
         return False  # a declared legacy charset may be a lie feedparser knows how to undo
     if b"xml:base" in body:
         return False
+    if b"<rdf:RDF" in body[:2048]:
+        return False  # fastfeedparser drops RSS 1.0 content:encoded and rdf:about guids
     return _well_formed(body)
 
 
@@ -86,7 +101,7 @@ _ENCODING_DECL = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']""")
 
 def _well_formed(body: bytes) -> bool:
     try:
-        root = etree.fromstring(body.removeprefix(_BOM).lstrip(), _STRICT)
+        root = etree.fromstring(body.removeprefix(_BOM).lstrip(), _STRICT.parser)
     except etree.XMLSyntaxError:
         return False
     # A DOCTYPE with entity declarations is left to feedparser (no expansion surprises).
@@ -99,14 +114,17 @@ def parse_fast(body: bytes, url: str) -> ParsedFeed:
 
     parsed = fastfeedparser.parse(body.removeprefix(_BOM).lstrip(), include_tags=False)
     feed = parsed.get("feed") or {}
+    # Without a guid fastfeedparser repeats the link as id; feedparser gives None. Only a
+    # document with no guid/id element at all is sure to have no guid equal to its link.
+    has_ids = b"id>" in body
+    synth = getattr(sys.modules.get("fastfeedparser.main"), "_synthesize_entry_description", None)
     entries = [
         ParsedEntry(
-            # Without a guid fastfeedparser repeats the link as id; feedparser gives None.
-            guid=_str(e.get("id")) if e.get("id") != e.get("link") else None,
+            guid=_str(e.get("id")) if has_ids or e.get("id") != e.get("link") else None,
             link=_str(e.get("link")),
             title=_str(e.get("title")),
             author=_str(e.get("author")),
-            summary=_str(e.get("description") or e.get("summary")),
+            summary=_str(_fast_summary(e, synth)),
             content=_content(e),
             published=_iso_date(e.get("published")),
             updated=_iso_date(e.get("updated")),
@@ -116,6 +134,21 @@ def parse_fast(body: bytes, url: str) -> ParsedFeed:
     if not entries and not feed.get("title"):
         raise ParseError("No feed found in the document.")
     return ParsedFeed(_str(feed.get("title")), _str(feed.get("link")), entries, "fast", url)
+
+
+def _fast_summary(e: Any, synth: Any) -> Any:
+    """An entry with no summary gets one made up by fastfeedparser: the first 512 characters
+    of its content's text, script text included. feedparser uses the content itself."""
+    desc = e.get("description") or e.get("summary")
+    contents = e.get("content")
+    if synth is None or not desc or not contents or len(desc) > 512:
+        return desc
+    probe = {"content": [{"value": contents[0].get("value") or ""}]}
+    try:
+        synth(probe)
+    except Exception:
+        return desc
+    return contents[0].get("value") if probe.get("description") == desc else desc
 
 
 def parse_lenient(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
@@ -135,16 +168,25 @@ def parse_lenient(body: bytes, url: str, content_type: str | None = None) -> Par
             guid=_str(e.get("id")),
             link=_str(e.get("link")),
             title=_str(e.get("title")),
-            author=_str(e.get("author")),
+            author=_str(_lenient_author(e)),
             summary=_str(e.get("summary")),
             content=_content(e),
             published=_struct_date(e.get("published_parsed")),
-            updated=_struct_date(e.get("updated_parsed")),
+            # dict.get: feedparser's e.get("updated_parsed") falls back to published_parsed.
+            updated=_struct_date(dict.get(e, "updated_parsed")),
         )
         for e in parsed.entries
     ]
     feed = parsed.feed
     return ParsedFeed(_str(feed.get("title")), _str(feed.get("link")), entries, "feedparser", url)
+
+
+def _lenient_author(e: Any) -> Any:
+    # feedparser writes an Atom author as "name (email)"; the name is what a reader shows
+    # (and what the fast parser gives).
+    author, detail = e.get("author"), e.get("author_detail") or {}
+    name, email = detail.get("name"), detail.get("email")
+    return name if name and email and author == f"{name} ({email})" else author
 
 
 def _str(value: Any) -> str | None:

@@ -26,6 +26,7 @@ CREATE TABLE feeds (
     error_count INTEGER NOT NULL DEFAULT 0,
     next_retry_at TEXT,
     disabled INTEGER NOT NULL DEFAULT 0,
+    fetch_seconds REAL,
     remote_images INTEGER NOT NULL DEFAULT 0
 );
 

@@ -39,6 +39,7 @@ class FeedForUpdate(NamedTuple):
     last_error: str | None
     next_retry_at: datetime | None
     disabled: bool
+    fetch_seconds: float | None = None
 
 
 class EntryRow(NamedTuple):
@@ -163,7 +164,7 @@ class Storage:
 
     def feeds_for_update(self, ids: Iterable[int] | None = None) -> list[FeedForUpdate]:
         sql = ("SELECT id, url, etag, last_modified, title, site_url, error_count, last_error, "
-               "next_retry_at, disabled FROM feeds")
+               "next_retry_at, disabled, fetch_seconds FROM feeds")
         params: tuple[Any, ...] = ()
         if ids is not None:
             id_list = list(ids)
@@ -172,7 +173,7 @@ class Storage:
         rows = self.db.conn.execute(sql + " ORDER BY id", params).fetchall()
         return [
             FeedForUpdate(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], from_iso(r[8]),
-                          bool(r[9]))
+                          bool(r[9]), r[10])
             for r in rows
         ]
 
@@ -290,7 +291,10 @@ class Storage:
         match = to_fts_query(text)
         if match is None:
             return ItemPage([], None)
-        offset = int(cursor[2:]) if cursor and cursor.startswith("o:") else 0
+        try:
+            offset = int(cursor[2:]) if cursor and cursor.startswith("o:") else 0
+        except ValueError:
+            raise InvalidSearchError("The page cursor is not valid.") from None
         where = ["items_fts MATCH ?", *where]
         sql = (f"SELECT {columns} FROM items_fts JOIN items i ON i.id = items_fts.rowid "
                f"JOIN feeds f ON f.id = i.feed_id WHERE {' AND '.join(where)} "
@@ -324,6 +328,8 @@ class Storage:
 
     def mark_all_read(self, query: ItemQuery) -> int:
         where, params = _filters(query)
+        if query.search and not _search_filter(query.search, where, params):
+            return 0
         where.append("i.read = 0")
         with self.db.transaction() as db:
             cur = db.execute(
@@ -333,6 +339,8 @@ class Storage:
 
     def count_items(self, query: ItemQuery) -> int:
         where, params = _filters(query)
+        if query.search and not _search_filter(query.search, where, params):
+            return 0
         sql = ("SELECT count(*) FROM items i JOIN feeds f ON f.id = i.feed_id "
                f"{'WHERE ' + ' AND '.join(where) if where else ''}")
         return int(self.db.conn.execute(sql, params).fetchone()[0])
@@ -341,6 +349,18 @@ class Storage:
         rows = self.db.conn.execute(
             "SELECT DISTINCT folder FROM feeds WHERE folder IS NOT NULL ORDER BY folder")
         return [r[0] for r in rows]
+
+
+def _search_filter(text: str, where: list[str], params: list[Any]) -> bool:
+    """Restrict a count or bulk change to search matches; False when nothing can match."""
+    from ._search import to_fts_query
+
+    match = to_fts_query(text)
+    if match is None:
+        return False
+    where.append("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+    params.append(match)
+    return True
 
 
 def _filters(q: ItemQuery) -> tuple[list[str], list[Any]]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import queue
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -46,7 +47,8 @@ def is_due(feed: FeedForUpdate, now: datetime) -> bool:
 
 def next_retry(error_count: int, now: datetime, retry_after: datetime | None = None) -> datetime:
     """Exponential backoff after `error_count` consecutive failures, capped; honours Retry-After."""
-    delay = min(BACKOFF_BASE * (2 ** max(error_count - 1, 0)), BACKOFF_CAP)
+    # The exponent is bounded first: timedelta overflows after ~38 doublings.
+    delay = min(BACKOFF_BASE * (2 ** min(max(error_count - 1, 0), 16)), BACKOFF_CAP)
     when = now + delay
     if retry_after and retry_after > when:
         when = min(retry_after, now + BACKOFF_CAP * 7)
@@ -101,7 +103,9 @@ def _identity(e: ParsedEntry, link: str | None) -> str:
         return e.guid
     if link:
         return link
-    basis = f"{e.title or ''}\x1f{iso(e.published or e.updated) or ''}\x1f{(e.summary or '')[:200]}"
+    # Text, not markup: the parsers serialize the same HTML differently.
+    text = (plain(e.summary) or "")[:200]
+    basis = f"{plain(e.title) or ''}\x1f{iso(e.published or e.updated) or ''}\x1f{text}"
     return "sha1:" + hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -184,30 +188,28 @@ def run_refresh(
 
 
 def _parallel(fetcher: Fetcher, feeds: list[FeedForUpdate]) -> Iterator[Retrieved]:
-    """Results as they complete, with a bounded number in flight (bounded memory)."""
-    workers = max(1, fetcher.settings.workers)
-    window = workers * 2
-    todo: Iterable[FeedForUpdate] = iter(_interleave_hosts(feeds))
+    """Results as they complete. Workers hand results over through a bounded queue, so they
+    keep fetching while the caller stores, and memory stays bounded when storing lags."""
+    workers = max(1, min(fetcher.settings.workers, len(feeds)))
+    results: queue.Queue[Retrieved] = queue.Queue(maxsize=workers * 4)
+
+    def task(feed: FeedForUpdate) -> None:
+        results.put(retrieve(fetcher, feed))
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="curator-fetch") as pool:
-        running: set[Future[Retrieved]] = set()
-        for feed in todo:
-            running.add(pool.submit(retrieve, fetcher, feed))
-            if len(running) >= window:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for f in done:
-                    yield f.result()
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for f in done:
-                yield f.result()
+        for feed in _interleave_hosts(feeds):
+            pool.submit(task, feed)
+        for _ in range(len(feeds)):
+            yield results.get()
 
 
 def _interleave_hosts(feeds: list[FeedForUpdate]) -> list[FeedForUpdate]:
-    """Round-robin by host, so workers are not all queued on one host's limit."""
+    """Slowest first (as last measured), so a slow feed overlaps the rest instead of trailing
+    at the end; round-robin by host, so workers are not all queued on one host's limit."""
     from urllib.parse import urlsplit
 
     by_host: dict[str, list[FeedForUpdate]] = {}
-    for f in feeds:
+    for f in sorted(feeds, key=lambda f: -(f.fetch_seconds or 0.0)):
         by_host.setdefault(urlsplit(f.url).netloc.lower(), []).append(f)
     queues = list(by_host.values())
     out: list[FeedForUpdate] = []
@@ -234,6 +236,7 @@ def store_one(storage: Storage, db, r: Retrieved, now: datetime) -> FeedOutcome:
         storage.set_feed_state(
             db, feed.id, last_fetched_at=now_s, last_error=str(r.error), error_count=count,
             next_retry_at=iso(retry), disabled=int(gone) or int(feed.disabled),
+            fetch_seconds=round(r.seconds, 3),
         )
         return FeedOutcome(feed.id, feed.url, Outcome.FAILED, error=str(r.error),
                            next_retry_at=retry, seconds=r.seconds)
@@ -241,7 +244,7 @@ def store_one(storage: Storage, db, r: Retrieved, now: datetime) -> FeedOutcome:
     assert fetched is not None
     state: dict[str, object] = {
         "last_fetched_at": now_s, "last_success_at": now_s, "last_error": None,
-        "error_count": 0, "next_retry_at": None,
+        "error_count": 0, "next_retry_at": None, "fetch_seconds": round(r.seconds, 3),
     }
     if fetched.permanent_url and fetched.permanent_url != feed.url:
         clash = db.execute("SELECT 1 FROM feeds WHERE url = ?", (fetched.permanent_url,)).fetchone()
@@ -255,10 +258,12 @@ def store_one(storage: Storage, db, r: Retrieved, now: datetime) -> FeedOutcome:
     assert parsed is not None
     new, changed = storage.store_entries(db, feed.id, r.rows, now)
     state.update(etag=fetched.etag, last_modified=fetched.last_modified)
-    if parsed.title and parsed.title != feed.title:
-        state["title"] = plain(parsed.title)
-    if parsed.site_url and parsed.site_url != feed.site_url:
-        state["site_url"] = _absolute(parsed.site_url, fetched.url)
+    # Compare what is stored (plain title, absolute http(s) URL), else every fetch rewrites them.
+    title, site_url = plain(parsed.title), _absolute(parsed.site_url, fetched.url)
+    if title and title != feed.title:
+        state["title"] = title
+    if site_url and site_url != feed.site_url:
+        state["site_url"] = site_url
     storage.set_feed_state(db, feed.id, **state)
     return FeedOutcome(feed.id, feed.url, Outcome.OK, new_items=new, updated_items=changed,
                        moved_to=moved, seconds=r.seconds)

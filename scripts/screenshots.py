@@ -1,0 +1,97 @@
+"""Save README screenshots of the main window, offscreen, with items from the golden feeds."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the app, and tests/feedserver.py
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TZ", "Europe/Madrid")  # dates shown as a user in Spain would see them
+if os.environ.get("LANG", "C").startswith(("C", "POSIX")):
+    os.environ["LANG"] = "en_GB.UTF-8"  # Qt's "C" locale writes dates as "7 03 2024"
+# The local feed server must never be reached through a proxy.
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+FEEDS = ROOT / "tests" / "data" / "feeds"
+SHOWN = ("rss20.xml", "atom10.xml", "jsonfeed10.json", "rss092.xml", "jsonfeed11.json")
+SIZE = (1200, 750)
+
+
+def _wait(app, done: Callable[[], bool], timeout: float = 15.0) -> None:
+    from ui import tasks
+
+    deadline = time.monotonic() + timeout
+    while not (done() and tasks.pending() == 0):
+        if time.monotonic() > deadline:
+            raise SystemExit("screenshots: the window did not settle in time")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _check_fonts(app) -> None:
+    from PySide6.QtGui import QFontDatabase
+
+    if not QFontDatabase.families():
+        raise SystemExit("screenshots: no fonts installed (apt-get install fonts-dejavu-core)")
+    if not QFontDatabase.families(QFontDatabase.WritingSystem.Japanese):
+        print(
+            "screenshots: no Japanese font (e.g. fonts-wqy-microhei): 日本 shows as boxes",
+            file=sys.stderr,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+
+    from feedserver import FeedServer
+    from PySide6.QtWidgets import QApplication
+
+    from curator import Curator
+    from ui import tasks
+    from ui.mainwindow import MainWindow
+
+    app = QApplication([sys.argv[0]])
+    app.setApplicationName("Curator")
+    _check_fonts(app)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with FeedServer() as server, tempfile.TemporaryDirectory() as data:
+        core = Curator(data)
+        # Subscribed but not fetched yet: the window's own refresh fills it, as for a user.
+        for name in SHOWN:
+            kind = "application/feed+json" if name.endswith(".json") else "application/xml"
+            url = server.add(f"/feeds/{name}", (FEEDS / name).read_bytes(), content_type=kind)
+            core.add_feed(url, fetch=False)
+        # One feed that has gone away, to show how a failing feed looks.
+        core.add_feed(server.status("/old-blog/feed.xml", 404), title="Old blog", fetch=False)
+
+        window = MainWindow(core)
+        window.resize(*SIZE)
+        window.show()
+        window.refresh()
+        _wait(app, lambda: window.item_model.rowCount() > 0 and not window._refreshing)
+        model = window.item_model
+        rows = {model.item_at(r).title: r for r in range(model.rowCount())}
+        window.items.selectRow(rows["Die Größe zählt"])  # so the list shows a read item too
+        window.items.selectRow(rows["La campaña, en cifras"])
+        _wait(app, lambda: window.reader.item is not None)
+        path = args.out / "main-window.png"
+        if not window.grab().save(str(path)):
+            raise SystemExit(f"screenshots: cannot write {path}")
+        print(path)
+        window.close()
+        tasks.wait_for_done()
+        core.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
