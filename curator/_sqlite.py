@@ -24,36 +24,39 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 class Database:
-    """One SQLite file, one connection per thread."""
+    """One SQLite file, one connection per thread.
+
+    Keyed by thread id, not threading.local: Qt's pool threads drop their Python thread
+    state after every task, which would open (and leak) a new connection per task. A thread
+    id reused by a new thread only ever inherits an idle connection.
+    """
 
     def __init__(self, path: Path):
         self.path = path
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._conns: dict[int, sqlite3.Connection] = {}
         self._lock = threading.Lock()
 
     @property
     def conn(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
+        ident = threading.get_ident()
+        db = self._conns.get(ident)
         if db is None:
             try:
                 db = _connect(self.path)
             except sqlite3.Error as e:
                 raise StorageError(f"Cannot open the database {self.path}: {e}.") from e
-            self._local.db = db
             with self._lock:
-                self._all.append(db)
+                self._conns[ident] = db
         return db
 
     def close(self) -> None:
         with self._lock:
-            for db in self._all:
+            for db in self._conns.values():
                 try:
                     db.close()
                 except sqlite3.Error:
                     pass
-            self._all.clear()
-        self._local = threading.local()
+            self._conns.clear()
 
     @contextmanager
     def transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:

@@ -71,13 +71,15 @@ def main(argv: list[str] | None = None) -> int:
             url = server.add(f"/feeds/{name}", (FEEDS / name).read_bytes(), content_type=kind)
             core.add_feed(url, fetch=False)
         # One feed that has gone away, to show how a failing feed looks.
-        core.add_feed(server.status("/old-blog/feed.xml", 404), title="Old blog", fetch=False)
+        core.add_feed(
+            server.status("/old-blog/feed.xml", 404, "Not found"), title="Old blog", fetch=False
+        )
 
         window = MainWindow(core)
         window.resize(*SIZE)
         window.show()
         window.refresh()
-        _wait(app, lambda: window.item_model.rowCount() > 0 and not window._refreshing)
+        _wait(app, lambda: window.refresh_action.isEnabled() and window.item_model.rowCount() > 0)
         model = window.item_model
         rows = {model.item_at(r).title: r for r in range(model.rowCount())}
         window.items.selectRow(rows["Die Größe zählt"])  # so the list shows a read item too

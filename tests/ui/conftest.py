@@ -1,0 +1,36 @@
+"""UI test fixtures: a core holding items fetched from the local feed server, a main window."""
+
+import pytest
+from uihelpers import GOLDEN, open_window, serve_golden
+
+
+@pytest.fixture(autouse=True)
+def _no_task_outlives_its_test(qtbot):
+    # A callback delivered during the next test would act on this test's (closed) objects.
+    yield
+    from ui import tasks
+
+    qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=15_000)
+
+
+@pytest.fixture
+def core(tmp_path, feed_server):
+    """A Curator on a temp data dir, subscribed to three golden feeds (11 unread items)."""
+    from curator import Curator
+    from ui import tasks
+
+    curator = Curator(tmp_path / "data")
+    for name in GOLDEN:
+        curator.add_feed(serve_golden(feed_server, name))
+    yield curator
+    tasks.wait_for_done(15_000)
+    curator.close()
+
+
+@pytest.fixture
+def window(qtbot, core):
+    from ui import tasks
+
+    win = open_window(qtbot, core)
+    yield win
+    qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=15_000)  # before the core closes

@@ -1,0 +1,75 @@
+"""Start the desktop app: resolve the data folder, open the core, show the main window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+
+import shiboken6
+from PySide6.QtWidgets import QApplication, QWidget
+
+from curator import Curator, paths
+from curator.errors import CuratorError
+
+from . import errors, tasks
+from .mainwindow import MainWindow
+
+EXIT_WAIT_MS = 30_000  # a refresh in flight at exit ends within the fetch timeouts
+
+
+def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="curator-gui",
+        description="Curator: read feeds offline, share them in your own voice.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the database lives (default: $CURATOR_DATA_DIR or the "
+        "platform's user data folder)",
+    )
+    # Anything else (-platform, -style...) is for Qt.
+    return parser.parse_known_args(list(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the GUI until its window closes; returns the process exit code."""
+    args, qt_args = _parse(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication([sys.argv[0] if sys.argv else "curator-gui", *qt_args])
+    app.setApplicationName("Curator")
+    app.setOrganizationName("Curator")
+
+    try:  # after QApplication exists: the error is a dialog
+        core = Curator(paths.data_dir(args.data_dir))
+    except (CuratorError, OSError) as exc:
+        errors.show_error(None, exc)
+        return 1
+
+    window = MainWindow(core)
+    window.show()
+    previous_hook = sys.excepthook
+    sys.excepthook = _crash_handler(window)
+    try:
+        return app.exec()
+    finally:
+        sys.excepthook = previous_hook
+        window.hide()
+        tasks.wait_for_done(EXIT_WAIT_MS)  # the core must outlive the calls still running
+        core.close()
+        window.deleteLater()
+
+
+def _crash_handler(window: QWidget) -> Callable[..., None]:
+    """A sys.excepthook: a bug in a slot gets one dialog instead of a line on a hidden console."""
+
+    def handle(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        sys.__excepthook__(kind, exc, tb)
+        if threading.current_thread() is threading.main_thread() and isinstance(exc, Exception):
+            errors.show_error(window if shiboken6.isValid(window) else None, exc)
+
+    return handle

@@ -1,0 +1,374 @@
+"""The main window: sources, the item list and the reader, with the few actions around them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QInputDialog,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from curator import Curator, ItemQuery
+from curator.errors import CuratorError
+from curator.types import AddFeedResult, ImportResult, Outcome, RefreshResult
+
+from . import errors
+from .models import ItemListModel, SourceListModel, format_local
+from .reader import ReaderView
+from .tasks import Change, run_in_background
+
+SEARCH_DELAY_MS = 250  # typing pauses longer than this run the search
+
+
+def _tr(text: str) -> str:
+    # For messages built on worker threads, where no widget's self.tr() is at hand.
+    return QCoreApplication.translate("MainWindow", text)
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise CuratorError(
+            _tr("Cannot read {path}: {reason}.").format(path=path, reason=e.strerror or e)
+        ) from e
+
+
+def _write_file(path: str, data: bytes) -> None:
+    try:
+        Path(path).write_bytes(data)
+    except OSError as e:
+        raise CuratorError(
+            _tr("Cannot write {path}: {reason}.").format(path=path, reason=e.strerror or e)
+        ) from e
+
+
+class MainWindow(QMainWindow):
+    """Curator's main window. Every core call runs in the background (ui.tasks)."""
+
+    # One "something changed" signal: each view decides whether it must reload.
+    changed = Signal(object)  # Change
+
+    def __init__(self, core: Curator, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.core = core
+        self.setWindowTitle(self.tr("Curator"))
+        self.resize(1200, 750)
+        self._feed_id: int | None = None  # the source shown: None is "All items"
+        self._shown_item_id: int | None = None
+        self._refreshing = False
+        self._loading_sources = False
+        self._sources_stale = False
+
+        self._make_actions()
+        self._make_panes()
+        self._make_menus()
+        self.statusBar()
+
+        self.changed.connect(self._on_changed)
+        self.reload_sources()
+        self.item_model.set_query(self._query())
+
+    # ---- building ------------------------------------------------------------------------
+
+    def _make_actions(self) -> None:
+        def action(text: str, slot: Any, shortcut: Any = None) -> QAction:
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(shortcut)
+            act.triggered.connect(slot)
+            return act
+
+        self.refresh_action = action(self.tr("&Refresh"), self.refresh, QKeySequence.Refresh)
+        self.add_feed_action = action(self.tr("&Add feed…"), self.add_feed, QKeySequence.New)
+        self.import_action = action(self.tr("&Import OPML…"), self.import_opml)
+        self.export_action = action(self.tr("&Export OPML…"), self.export_opml)
+        self.quit_action = action(self.tr("&Quit"), self.close, QKeySequence.Quit)
+        self.find_action = action(self.tr("&Find"), self._focus_search, QKeySequence.Find)
+
+    def _make_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        file_menu.addAction(self.refresh_action)
+        file_menu.addAction(self.add_feed_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self.addAction(self.find_action)
+
+        toolbar = QToolBar(self.tr("Main toolbar"), self)
+        toolbar.setObjectName("main-toolbar")  # saveState() needs a name
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.addAction(self.refresh_action)
+        toolbar.addAction(self.add_feed_action)
+        self.addToolBar(toolbar)
+
+    def _make_panes(self) -> None:
+        self.source_model = SourceListModel(self)
+        self.sources = QListView()
+        self.sources.setModel(self.source_model)
+        self.sources.setUniformItemSizes(True)
+        self.sources.setSpacing(1)
+        self.sources.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sources.selectionModel().currentChanged.connect(self._source_changed)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("Search"))
+        self.search.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._apply_filters)
+        self.search.textChanged.connect(self._search_timer.start)
+        self.search.returnPressed.connect(self._apply_filters)
+
+        self.item_model = ItemListModel(self.core, self)
+        self.items = QTableView()
+        self.items.setModel(self.item_model)
+        self.items.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.items.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.items.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.items.setShowGrid(False)
+        self.items.setWordWrap(False)
+        self.items.setAlternatingRowColors(True)
+        self.items.verticalHeader().hide()
+        self.items.verticalHeader().setDefaultSectionSize(self.items.fontMetrics().height() + 8)
+        header = self.items.horizontalHeader()
+        header.setSectionResizeMode(ItemListModel.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(ItemListModel.FEED, 150)
+        header.resizeSection(ItemListModel.DATE, self._date_column_width())
+        header.setHighlightSections(False)
+        self.items.selectionModel().selectionChanged.connect(self._item_selection_changed)
+
+        middle = QWidget()
+        layout = QVBoxLayout(middle)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.items)
+
+        self.reader = ReaderView()
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.sources)
+        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.reader)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setSizes([220, 540, 440])
+        self.setCentralWidget(self.splitter)
+
+    def _date_column_width(self) -> int:
+        # Wide enough for the longest date of this locale, in the bold of unread rows.
+        font = QFont(self.items.font())
+        font.setBold(True)
+        sample = format_local(datetime(2024, 12, 31, 23, 59, tzinfo=UTC))
+        return QFontMetrics(font).horizontalAdvance(sample) + 16
+
+    # ---- views follow the core -----------------------------------------------------------
+
+    def _on_changed(self, change: Change) -> None:
+        self.reload_sources()  # unread counts or feed states may differ after any change
+        if change & (Change.FEEDS | Change.ITEMS):
+            self.item_model.reload()
+
+    def reload_sources(self) -> None:
+        # One load at a time; a change meanwhile asks for one more afterwards.
+        if self._loading_sources:
+            self._sources_stale = True
+            return
+        self._loading_sources = True
+        self._sources_stale = False
+        run_in_background(
+            self.core.list_feeds,
+            on_success=self._sources_loaded,
+            on_error=self._sources_failed,
+            parent=self,
+        )
+
+    def _sources_loaded(self, feeds: list[Any]) -> None:
+        self._loading_sources = False
+        self.source_model.set_feeds(feeds)
+        row = self.source_model.row_of(self._feed_id)
+        self.sources.setCurrentIndex(self.source_model.index(row, 0))
+        if self._sources_stale:
+            self.reload_sources()
+
+    def _sources_failed(self, exc: BaseException) -> None:
+        self._loading_sources = False
+        errors.show_error(self, exc)
+
+    def _source_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return  # a model reset clears the selection; _sources_loaded restores it
+        feed = self.source_model.feed_at(current.row())
+        self._feed_id = feed.id if feed else None
+        self._apply_filters()
+
+    def _query(self) -> ItemQuery:
+        text = self.search.text().strip()
+        return ItemQuery(feed_id=self._feed_id, search=text or None)
+
+    def _apply_filters(self) -> None:
+        self._search_timer.stop()
+        query = self._query()
+        if query != self.item_model.query:
+            self.item_model.set_query(query)
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def _item_selection_changed(self, selected: QItemSelection, _deselected: Any) -> None:
+        rows = selected.indexes()
+        if rows:
+            self.open_item(rows[0].row())
+
+    def open_item(self, row: int) -> None:
+        """Show the item at row in the reader and mark it read."""
+        item = self.item_model.item_at(row)
+        if item is None:
+            return
+        self._shown_item_id = item.id
+        item_id = item.id
+        run_in_background(
+            lambda: self.core.get_item(item_id), on_success=self._item_loaded, parent=self
+        )
+        if not item.read:
+            run_in_background(
+                lambda: self.core.mark_items([item_id], read=True),
+                on_success=lambda _n: self._marked_read(item_id),
+                parent=self,
+            )
+
+    def _item_loaded(self, item: Any) -> None:
+        if item.id == self._shown_item_id:  # the user may have moved on meanwhile
+            self.reader.show_item(item)
+
+    def _marked_read(self, item_id: int) -> None:
+        self.item_model.set_read(item_id, True)
+        self.changed.emit(Change.READ)
+
+    # ---- actions -------------------------------------------------------------------------
+
+    def _failed(self, exc: BaseException) -> None:
+        self.statusBar().clearMessage()
+        errors.show_error(self, exc)
+
+    def refresh(self) -> None:
+        """Fetch every feed in the background; the status bar tells how it went."""
+        if self._refreshing:
+            return
+        self._refreshing = True
+        self.refresh_action.setEnabled(False)
+        self.statusBar().showMessage(self.tr("Refreshing…"))
+        run_in_background(
+            self.core.refresh,
+            on_success=self._refreshed,
+            on_error=self._refresh_failed,
+            parent=self,
+        )
+
+    def _refresh_over(self) -> None:
+        self._refreshing = False
+        self.refresh_action.setEnabled(True)
+
+    def _refreshed(self, result: RefreshResult) -> None:
+        self._refresh_over()
+        self.statusBar().showMessage(
+            self.tr("{new}, {failed}").format(
+                new=self.tr("%n new items", "", result.new_items),
+                failed=self.tr("%n failed", "", result.count(Outcome.FAILED)),
+            )
+        )
+        self.changed.emit(Change.FEEDS | Change.ITEMS)
+
+    def _refresh_failed(self, exc: BaseException) -> None:
+        self._refresh_over()
+        self._failed(exc)
+
+    def add_feed(self) -> None:
+        url, ok = QInputDialog.getText(
+            self, self.tr("Add feed"), self.tr("Address of a feed, or of a web page:")
+        )
+        url = url.strip()
+        if not ok or not url:
+            return
+        self.statusBar().showMessage(self.tr("Adding {url}…").format(url=url))
+        run_in_background(
+            lambda: self.core.add_feed(url),
+            on_success=self._feed_added,
+            on_error=self._failed,
+            parent=self,
+        )
+
+    def _feed_added(self, result: AddFeedResult) -> None:
+        feed = result.feed
+        message = self.tr("Subscribed to {title}: %n new items", "", result.new_items).format(
+            title=feed.title or feed.url
+        )
+        if result.warning:
+            message = self.tr("Subscribed to {title}. {warning}").format(
+                title=feed.title or feed.url, warning=result.warning
+            )
+        self.statusBar().showMessage(message)
+        self.changed.emit(Change.FEEDS | Change.ITEMS)
+
+    def import_opml(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import OPML"), "", self.tr("OPML files (*.opml *.xml);;All files (*)")
+        )
+        if not path:
+            return
+        self.statusBar().showMessage(self.tr("Importing {path}…").format(path=path))
+        run_in_background(
+            lambda: self.core.import_opml(_read_file(path)),
+            on_success=self._imported,
+            on_error=self._failed,
+            parent=self,
+        )
+
+    def _imported(self, result: ImportResult) -> None:
+        self.statusBar().showMessage(self.tr("%n feeds imported", "", len(result.added)))
+        self.changed.emit(Change.FEEDS)
+        if result.added:
+            self.refresh()  # importing only subscribes; fetch the new feeds' items now
+
+    def export_opml(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Export OPML"),
+            "subscriptions.opml",
+            self.tr("OPML files (*.opml);;All files (*)"),
+        )
+        if not path:
+            return
+        run_in_background(
+            lambda: _write_file(path, self.core.export_opml()),
+            on_success=lambda _: self._exported(path),
+            on_error=self._failed,
+            parent=self,
+        )
+
+    def _exported(self, path: str) -> None:
+        self.statusBar().showMessage(self.tr("Subscriptions saved to {path}").format(path=path))
