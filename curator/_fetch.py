@@ -5,7 +5,8 @@ from __future__ import annotations
 import email.utils
 import threading
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -143,9 +144,10 @@ class Fetcher:
         for _hop in range(s.max_redirects + 1):
             remaining = s.deadline - (time.monotonic() - started)
             if remaining <= 0:
-                raise FetchError(f"Gave up after {s.deadline:.0f} s (the feed is too slow).")
+                raise FetchError(f"Gave up after {s.deadline:g} s (the feed is too slow).")
             with self._host_slot(current):
                 resp = self._get(current, headers, remaining)
+                broken = False
                 try:
                     if resp.status_code in REDIRECTS and "Location" in resp.headers:
                         target = urljoin(current, resp.headers["Location"])
@@ -161,8 +163,16 @@ class Fetcher:
                         current = target
                         continue
                     return self._finish(resp, current, permanent, started)
+                except BaseException as e:
+                    broken = not isinstance(e, HTTPStatusError)
+                    raise
                 finally:
-                    _release(resp)
+                    # Stopped mid-body (too slow, too big): close, since draining the rest
+                    # could outlast the deadline.
+                    if broken:
+                        resp.close()
+                    else:
+                        _release(resp)
         raise FetchError(f"Too many redirects (more than {s.max_redirects}).")
 
     def _get(self, url: str, headers: dict[str, str], remaining: float) -> requests.Response:
@@ -202,23 +212,27 @@ class Fetcher:
         if declared.isdigit() and int(declared) > s.max_bytes and "gzip" not in (
             resp.headers.get("Content-Encoding") or ""
         ):
-            raise FetchError(f"The feed is too large ({int(declared) // 1_000_000} MB).")
+            raise FetchError(f"The feed is too large ({_size(int(declared))}).")
         chunks: list[bytes] = []
-        size = 0
+        size = wire = 0
         raw = resp.raw
+        # Decoded here, not by urllib3: its read1 keeps reading until the decoder yields
+        # something, so a gzip stream that decodes to nothing escaped the deadline and cap.
+        decode = _decoder(resp.headers.get("Content-Encoding"))
         try:
             while True:
                 # read1 returns what has arrived, so the deadline is checked even on a drip.
-                chunk = raw.read1(65536, decode_content=True)
-                if not chunk:
+                data = raw.read1(65536, decode_content=False)
+                if not data:
                     break
+                wire += len(data)
+                # max_length bounds what one chunk may inflate to (a zip bomb stops here).
+                chunk = decode(data, s.max_bytes - size + 1) if decode else data
                 size += len(chunk)
-                if size > s.max_bytes:
-                    raise FetchError(
-                        f"The feed is larger than the {s.max_bytes // 1_000_000} MB limit."
-                    )
+                if size > s.max_bytes or wire > s.max_bytes:
+                    raise FetchError(f"The feed is larger than the {_size(s.max_bytes)} limit.")
                 if time.monotonic() - started > s.deadline:
-                    raise FetchError(f"Gave up after {s.deadline:.0f} s (the feed is too slow).")
+                    raise FetchError(f"Gave up after {s.deadline:g} s (the feed is too slow).")
                 chunks.append(chunk)
         except FetchError:
             raise
@@ -232,10 +246,7 @@ def _release(resp: requests.Response) -> None:
     saves a TCP handshake per feed); otherwise close it, since it is mid-body."""
     raw = resp.raw
     try:
-        if resp.status_code in (204, 304) or resp.status_code < 200:
-            raw.release_conn()
-            return
-        if not raw.closed and raw.length_remaining == 0 or _drained(raw):
+        if _drained(raw):
             raw.release_conn()
             return
     except Exception:  # any doubt: do not reuse the connection
@@ -244,12 +255,47 @@ def _release(resp: requests.Response) -> None:
 
 
 def _drained(raw) -> bool:  # type: ignore[no-untyped-def]
-    # Small error/redirect bodies are read out so the connection can be reused.
+    # Small error/redirect bodies are read out so the connection can be reused. Reading up
+    # to the end (even of an empty or 304 body) also closes http.client's response: handed
+    # back open, the next request on that connection fails ("ResponseNotReady").
     try:
-        return raw.read(16384, decode_content=False) == b"" if raw.length_remaining is not None \
-            and raw.length_remaining <= 16384 else False
+        if raw.length_remaining is None or raw.length_remaining > 16384:
+            return False
+        raw.read(16384, decode_content=False)
+        return raw.read(1, decode_content=False) == b"" and raw.closed
     except Exception:
         return False
+
+
+def _decoder(encoding: str | None) -> Callable[[bytes, int], bytes] | None:
+    """A gzip/deflate decoder taking (data, max_length), or None for an identity body."""
+    name = (encoding or "").strip().lower()
+    if name in ("gzip", "x-gzip"):
+        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif name == "deflate":
+        z = zlib.decompressobj(zlib.MAX_WBITS)  # zlib-wrapped, as RFC 9110 says
+    else:
+        return None
+    started = False
+
+    def decode(data: bytes, max_length: int) -> bytes:
+        nonlocal z, started
+        try:
+            out = z.decompress(data, max_length)
+        except zlib.error as e:
+            if name != "deflate" or started:
+                raise FetchError("The server sent damaged compressed data.") from e
+            started = True
+            z = zlib.decompressobj(-zlib.MAX_WBITS)  # some servers send raw deflate
+            return decode(data, max_length)
+        started = True
+        return out
+
+    return decode
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:.3g} MB" if n >= 1_000_000 else f"{n / 1000:.3g} kB"
 
 
 def _status_error(resp: requests.Response) -> HTTPStatusError:
@@ -287,5 +333,7 @@ def _reason(e: BaseException) -> str:
             return "timed out"
         if "reset by peer" in text:
             return "connection reset"
+        if "IncompleteRead" in text:
+            return "the server closed the connection before the end of the feed"
     text = str(inner) or type(inner).__name__
     return text.split(": ", 1)[-1][:200].rstrip(".")

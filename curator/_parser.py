@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import calendar
 import re
-import threading
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-VERSION = 1
+VERSION = 2
 
 # Dates are ISO 8601 UTC strings ("2024-06-01T12:00:00Z"): they sort as text and read well.
 SCHEMA = """
@@ -66,5 +66,9 @@ CREATE VIRTUAL TABLE items_fts USING fts5 (
 Migration = Callable[[sqlite3.Connection], None]
 
 
+def _v1_fetch_seconds(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE feeds ADD COLUMN fetch_seconds REAL")
+
+
 # MIGRATIONS[n] upgrades a database at version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: _v1_fetch_seconds}

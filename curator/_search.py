@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _COLUMNS = {"title", "author", "summary", "content"}
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")
 # "a phrase"* | -word | word* | col:word
 _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|([^\s"]+))(\*?)')
 
@@ -14,6 +15,9 @@ def to_fts_query(text: str) -> str | None:
     OR between terms; title:/author:/summary:/content: restrict a term to a field.
     Every term is quoted, so punctuation can never be read as FTS5 syntax.
     Returns None when nothing searchable is left."""
+    # SQLite ends a string at NUL, and lone surrogates (undecodable argv bytes) cannot be
+    # encoded as UTF-8: neither can reach the query.
+    text = _UNSAFE.sub(" ", text)
     positive: list[str] = []
     negative: list[str] = []
     pending_or = False

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -193,14 +194,30 @@ def _parallel(fetcher: Fetcher, feeds: list[FeedForUpdate]) -> Iterator[Retrieve
     workers = max(1, min(fetcher.settings.workers, len(feeds)))
     results: queue.Queue[Retrieved] = queue.Queue(maxsize=workers * 4)
 
-    def task(feed: FeedForUpdate) -> None:
-        results.put(retrieve(fetcher, feed))
+    stop = threading.Event()
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="curator-fetch") as pool:
+    def task(feed: FeedForUpdate) -> None:
+        if stop.is_set():
+            return
+        result = retrieve(fetcher, feed)
+        while not stop.is_set():
+            try:
+                results.put(result, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="curator-fetch")
+    try:
         for feed in _interleave_hosts(feeds):
             pool.submit(task, feed)
         for _ in range(len(feeds)):
             yield results.get()
+    finally:
+        # The caller may stop early (a storage error, Ctrl-C, a progress callback raising):
+        # workers blocked on a full queue must not keep shutdown() waiting forever.
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _interleave_hosts(feeds: list[FeedForUpdate]) -> list[FeedForUpdate]:

@@ -129,7 +129,8 @@ class Curator:
         final_url = fetched.permanent_url or url
         self._refuse_existing(final_url)
         feed_id = self.storage.add_feed(
-            final_url, title=plain(parsed.title), site_url=parsed.site_url, role=role,
+            final_url, title=plain(parsed.title),
+            site_url=_update._absolute(parsed.site_url, fetched.url), role=role,
             folder=folder, now=self.now())
         if title:
             self.storage.update_feed(feed_id, user_title=title)
@@ -258,9 +259,17 @@ class Curator:
     ) -> RefreshResult:
         """Fetch feeds concurrently and store new items. One feed's failure is a value in the
         result, never an exception. Feeds backing off after errors, and disabled ones, are
-        skipped unless named or `force` is set."""
+        skipped unless named or `force` is set.
+
+        Raises:
+            FeedNotFoundError: a named feed does not exist.
+        """
         ids = [self._feed_id(f) for f in feeds] if feeds else None
         candidates = self.storage.feeds_for_update(ids)
+        if ids is not None:
+            missing = set(ids) - {f.id for f in candidates}
+            if missing:
+                raise FeedNotFoundError(f"There is no feed with id {min(missing)}.")
         now = self.now()
         due, skipped = [], []
         for f in candidates:

@@ -1,0 +1,52 @@
+-- The schema Curator 0.1 (schema version 1) created; migrations must upgrade it.
+CREATE TABLE feeds (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    title TEXT,
+    user_title TEXT,
+    site_url TEXT,
+    role TEXT NOT NULL DEFAULT 'third-party',
+    folder TEXT,
+    added_at TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_fetched_at TEXT,
+    last_success_at TEXT,
+    last_error TEXT,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    next_retry_at TEXT,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    remote_images INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    guid TEXT,
+    link TEXT,
+    title TEXT,
+    author TEXT,
+    summary TEXT,
+    content TEXT,
+    published TEXT,
+    updated TEXT,
+    first_seen TEXT NOT NULL,
+    sort_date TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0,
+    starred INTEGER NOT NULL DEFAULT 0,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (feed_id, key)
+);
+CREATE INDEX items_by_date ON items (sort_date DESC, id DESC);
+CREATE INDEX items_by_feed_date ON items (feed_id, sort_date DESC, id DESC);
+CREATE INDEX items_unread ON items (read, sort_date DESC, id DESC) WHERE read = 0;
+CREATE INDEX items_starred ON items (sort_date DESC, id DESC) WHERE starred = 1;
+
+-- Plain text of each item (HTML stripped), rowid = items.id. remove_diacritics 2 makes
+-- "campana" find "campaña".
+CREATE VIRTUAL TABLE items_fts USING fts5 (
+    title, author, summary, content,
+    tokenize = "unicode61 remove_diacritics 2"
+);
