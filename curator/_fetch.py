@@ -1,4 +1,4 @@
-"""Bounded HTTP retrieval: conditional GET, gzip, size cap, deadline, redirect cap, per-host limit."""
+"""Bounded HTTP retrieval: conditional GET, gzip, size cap, deadline, redirect and host limits."""
 
 from __future__ import annotations
 
@@ -42,10 +42,10 @@ class FetchSettings:
 class HTTPStatusError(FetchError):
     """The server answered with an error status."""
 
-    def __init__(self, message: str, status: int, retry_after: datetime | None = None):
+    def __init__(self, message: str, status: int, retry_after: str | None = None):
         super().__init__(message)
         self.status = status
-        self.retry_after = retry_after
+        self.retry_after = retry_after  # the raw header: read against the caller's clock
 
 
 @dataclass(frozen=True)
@@ -301,7 +301,7 @@ def _size(n: int) -> str:
 def _status_error(resp: requests.Response) -> HTTPStatusError:
     status = resp.status_code
     reason = resp.reason or ""
-    retry_after = parse_retry_after(resp.headers.get("Retry-After"), datetime.now(UTC))
+    retry_after = resp.headers.get("Retry-After")
     if status == 404:
         msg = "Not found (HTTP 404)."
     elif status == 410:

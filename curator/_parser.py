@@ -44,7 +44,7 @@ def sniff(body: bytes) -> str:
     lower = head[:512].lower()
     if lower.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
         return "html"
-    if lower.startswith(b"<?xml") or lower.startswith((b"<rss", b"<feed", b"<rdf", b"<!doctype rss")):
+    if lower.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf", b"<!doctype rss")):
         return "xml"
     if b"<html" in lower and b"<rss" not in lower and b"<feed" not in lower:
         return "html"

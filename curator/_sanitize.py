@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
 
 # Tags whose content is dropped along with them (ammonia drops script/style by default).
-_DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "form", "noscript", "template"}
+_DROP_WITH_CONTENT = {
+    "script", "style", "iframe", "object", "embed", "form", "noscript", "template",
+}
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) - _DROP_WITH_CONTENT | {"figure", "figcaption", "picture"}
 _ALLOWED_TAGS -= {"source"}  # srcset on <source> would bypass the image policy
 _ATTRIBUTES = {k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()}
@@ -27,7 +30,7 @@ class Sanitizer:
     than nh3.clean(), which converts its options on every call."""
 
     def __init__(self, base_url: str | None):
-        relative: object = "deny"
+        relative: Any = "deny"
         if base_url and urlsplit(base_url).scheme in ("http", "https"):
             relative = ("rewrite_with_base", base_url)
         self._cleaner = nh3.Cleaner(

@@ -25,7 +25,11 @@ def iso(d: datetime | None) -> str | None:
 
 
 def from_iso(s: str | None) -> datetime | None:
-    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if s else None
+    # fromisoformat reads the "Z" in 3.11 and is ~60x cheaper than strptime.
+    return datetime.fromisoformat(s) if s else None
+
+
+RANK_CANDIDATES = 2000  # a search ranks at most this many of the newest matches
 
 
 class FeedForUpdate(NamedTuple):
@@ -148,7 +152,8 @@ class Storage:
             with self.db.transaction() as db:
                 cur = db.execute(f"UPDATE feeds SET {sets} WHERE id = ?", (*values, feed_id))
         except sqlite3.IntegrityError:
-            raise FeedExistsError(f"Another subscription already has {fields.get('url')}.") from None
+            url = fields.get("url")
+            raise FeedExistsError(f"Another subscription already has {url}.") from None
         if cur.rowcount == 0:
             raise FeedNotFoundError(f"There is no feed with id {feed_id}.")
 
@@ -295,18 +300,57 @@ class Storage:
             offset = int(cursor[2:]) if cursor and cursor.startswith("o:") else 0
         except ValueError:
             raise InvalidSearchError("The page cursor is not valid.") from None
-        where = ["items_fts MATCH ?", *where]
-        sql = (f"SELECT {columns} FROM items_fts JOIN items i ON i.id = items_fts.rowid "
-               f"JOIN feeds f ON f.id = i.feed_id WHERE {' AND '.join(where)} "
-               "ORDER BY bm25(items_fts, 10.0, 4.0, 2.0, 1.0), i.sort_date DESC LIMIT ? OFFSET ?")
-        try:
-            with wrap_errors():
-                rows = self.db.conn.execute(sql, (match, *params, limit + 1, offset)).fetchall()
-        except sqlite3.OperationalError as e:
-            raise InvalidSearchError(f"Cannot search for {text!r}: {e}.") from None
+        restrictive = len(where) > 1 or (where and where[0] != "i.hidden = 0")
+        floor = self._rank_floor(match)
+        rows = self._ranked(match, floor, where, params, columns, limit, offset)
+        if floor and restrictive and len(rows) <= limit:
+            # The newest matches held too few of this filter's items: rank them all.
+            rows = self._ranked(match, 0, where, params, columns, limit, offset)
         more = len(rows) > limit
         rows = rows[:limit]
         return ItemPage([_item(r) for r in rows], f"o:{offset + limit}" if more else None)
+
+    def _rank_floor(self, match: str) -> int:
+        """The lowest rowid among the newest RANK_CANDIDATES matches (0: rank every match).
+
+        BM25 costs ~2 us a match, so a word in a third of 100,000 items took ~50 ms; ranking
+        the newest matches keeps any query under ~20 ms, and a reader wants recent items."""
+        try:
+            with wrap_errors():
+                row = self.db.conn.execute(
+                    "SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC "
+                    "LIMIT 1 OFFSET ?", (match, RANK_CANDIDATES - 1)).fetchone()
+        except sqlite3.OperationalError as e:
+            raise InvalidSearchError(f"Cannot search for that: {e}.") from None
+        return int(row[0]) if row else 0
+
+    def _ranked(
+        self, match: str, floor: int, where: list[str], params: list[Any], columns: str,
+        limit: int, offset: int,
+    ) -> list[sqlite3.Row]:
+        if where == ["i.hidden = 0"]:
+            # The common case ranks inside the FTS index and joins only one page; joining
+            # every candidate first cost more than the ranking itself.
+            sql = (
+                "WITH top AS (SELECT rowid AS id, bm25(items_fts, 10.0, 4.0, 2.0, 1.0) AS score"
+                " FROM items_fts WHERE items_fts MATCH ? AND rowid >= ?"
+                " AND rowid NOT IN (SELECT id FROM items WHERE hidden = 1)"
+                " ORDER BY score LIMIT ? OFFSET ?) "
+                f"SELECT {columns} FROM top JOIN items i ON i.id = top.id "
+                "JOIN feeds f ON f.id = i.feed_id ORDER BY top.score, i.sort_date DESC")
+            args: tuple[Any, ...] = (match, floor, limit + 1, offset)
+        else:
+            conditions = ["items_fts MATCH ?", "items_fts.rowid >= ?", *where]
+            sql = (f"SELECT {columns} FROM items_fts JOIN items i ON i.id = items_fts.rowid "
+                   f"JOIN feeds f ON f.id = i.feed_id WHERE {' AND '.join(conditions)} "
+                   "ORDER BY bm25(items_fts, 10.0, 4.0, 2.0, 1.0), i.sort_date DESC "
+                   "LIMIT ? OFFSET ?")
+            args = (match, floor, *params, limit + 1, offset)
+        try:
+            with wrap_errors():
+                return self.db.conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as e:
+            raise InvalidSearchError(f"Cannot search for that: {e}.") from None
 
     def mark_items(
         self, ids: Sequence[int], *, read: bool | None = None, starred: bool | None = None,

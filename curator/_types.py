@@ -23,7 +23,8 @@ class ParsedFeed(NamedTuple):
     """A whole feed document as a parser read it."""
 
     title: str | None
-    site_url: str | None  # the feed's home page (RSS <link>, Atom rel=alternate, JSON home_page_url)
+    # the feed's home page (RSS <link>, Atom rel=alternate, JSON home_page_url)
+    site_url: str | None
     entries: list[ParsedEntry]
     parser: str  # "fast", "feedparser" or "jsonfeed": which parser produced it
     base_url: str | None = None  # xml:base / feed_url the entries' relative URLs resolve against

@@ -6,13 +6,14 @@ import hashlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from ._fetch import Fetched, Fetcher, HTTPStatusError
+from ._fetch import Fetched, Fetcher, HTTPStatusError, parse_retry_after
 from ._parser import parse_feed
 from ._sanitize import Sanitizer, plain, sanitized_to_text
 from ._storage import EntryRow, FeedForUpdate, Storage, iso
@@ -150,12 +151,19 @@ def run_refresh(
     feeds: list[FeedForUpdate],
     now: Callable[[], datetime],
     progress: Callable[[int, int, FeedOutcome], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> RefreshResult:
+    """Refresh `feeds`; setting `cancel` stops early, keeping what was already fetched."""
     started = time.monotonic()
     outcomes: list[FeedOutcome] = []
     total = len(feeds)
     pending: list[Retrieved] = []
     last_commit = time.monotonic()
+
+    def report(outcome: FeedOutcome) -> None:
+        outcomes.append(outcome)
+        if progress:
+            progress(len(outcomes), total, outcome)
 
     def flush() -> None:
         nonlocal last_commit
@@ -167,28 +175,28 @@ def run_refresh(
             done = [store_one(storage, db, r, now()) for r in batch]
         last_commit = time.monotonic()
         for outcome in done:
-            outcomes.append(outcome)
-            if progress:
-                progress(len(outcomes), total, outcome)
+            report(outcome)
 
-    for result in _parallel(fetcher, feeds):
-        if result.error is None and result.fetched is not None and result.fetched.status == 304 \
-                and not result.feed.error_count and result.fetched.permanent_url is None:
-            # Nothing changed and nothing to clear: no parsing, no write.
-            outcome = FeedOutcome(result.feed.id, result.feed.url, Outcome.NOT_MODIFIED,
-                                  seconds=result.seconds)
-            outcomes.append(outcome)
-            if progress:
-                progress(len(outcomes), total, outcome)
-            continue
-        pending.append(result)
-        if time.monotonic() - last_commit > COMMIT_EVERY or len(pending) >= 64:
-            flush()
+    with closing(_parallel(fetcher, feeds)) as results:
+        for result in results:
+            fetched = result.fetched
+            if result.error is None and fetched is not None and fetched.status == 304 \
+                    and not result.feed.error_count and fetched.permanent_url is None:
+                # Nothing changed and nothing to clear: no parsing, no write.
+                report(FeedOutcome(result.feed.id, result.feed.url, Outcome.NOT_MODIFIED,
+                                   seconds=result.seconds))
+            else:
+                pending.append(result)
+                if time.monotonic() - last_commit > COMMIT_EVERY or len(pending) >= 64:
+                    flush()
+            if cancel is not None and cancel.is_set():
+                break
     flush()
-    return RefreshResult(outcomes, time.monotonic() - started)
+    return RefreshResult(outcomes, time.monotonic() - started,
+                         cancelled=bool(cancel is not None and cancel.is_set()))
 
 
-def _parallel(fetcher: Fetcher, feeds: list[FeedForUpdate]) -> Iterator[Retrieved]:
+def _parallel(fetcher: Fetcher, feeds: list[FeedForUpdate]) -> Generator[Retrieved, None, None]:
     """Results as they complete. Workers hand results over through a bounded queue, so they
     keep fetching while the caller stores, and memory stays bounded when storing lags."""
     workers = max(1, min(fetcher.settings.workers, len(feeds)))
@@ -247,7 +255,8 @@ def store_one(storage: Storage, db, r: Retrieved, now: datetime) -> FeedOutcome:
     moved = None
     if r.error is not None:
         count = feed.error_count + 1
-        retry_after = r.error.retry_after if isinstance(r.error, HTTPStatusError) else None
+        retry_after = (parse_retry_after(r.error.retry_after, now)
+                       if isinstance(r.error, HTTPStatusError) else None)
         gone = isinstance(r.error, HTTPStatusError) and r.error.status == 410
         retry = None if gone else next_retry(count, now, retry_after)
         storage.set_feed_state(

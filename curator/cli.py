@@ -113,8 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .core import Curator
     from ._fetch import FetchSettings
+    from .core import Curator
 
     settings = FetchSettings()
     if getattr(args, "workers", None) or getattr(args, "per_host", None):
@@ -279,7 +279,7 @@ def items_show(app, args) -> int:  # type: ignore[no-untyped-def]
 def items_mark(app, args) -> int:  # type: ignore[no-untyped-def]
     from .errors import CuratorError
 
-    def pick(on: bool, off: bool, name: str) -> bool | None:
+    def pick(on: bool, off: bool, name: tuple[str, str]) -> bool | None:
         if on and off:
             raise CuratorError(f"Choose one of --{name[0]} and --{name[1]}.")
         return True if on else False if off else None

@@ -8,13 +8,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import _update
-from ._fetch import FetchSettings, Fetcher, check_url
+from ._fetch import Fetcher, FetchSettings, check_url
 from ._parser import parse_feed, sniff
 from ._sanitize import plain
 from ._storage import ItemQuery, Storage
 from .errors import CuratorError, FeedError, FeedExistsError, FeedNotFoundError, NotAFeedError
 from .types import (
-    AddFeedResult, Feed, FeedOutcome, ImportResult, Item, ItemPage, RefreshResult, Role,
+    AddFeedResult,
+    Feed,
+    FeedOutcome,
+    ImportResult,
+    Item,
+    ItemPage,
+    RefreshResult,
+    Role,
 )
 
 DB_NAME = "curator.db"
@@ -44,7 +51,9 @@ class Curator:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise CuratorError(f"Cannot create the data folder {self.data_dir}: {e.strerror}.") from e
+            raise CuratorError(
+                f"Cannot create the data folder {self.data_dir}: {e.strerror}."
+            ) from e
         self.now = now
         self.fetch_settings = fetch or FetchSettings()
         self._fetcher: Fetcher | None = None
@@ -256,10 +265,12 @@ class Curator:
         *,
         force: bool = False,
         progress: Callable[[int, int, FeedOutcome], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> RefreshResult:
         """Fetch feeds concurrently and store new items. One feed's failure is a value in the
         result, never an exception. Feeds backing off after errors, and disabled ones, are
-        skipped unless named or `force` is set.
+        skipped unless named or `force` is set. Setting `cancel` (from any thread) stops
+        early; what was fetched until then is kept.
 
         Raises:
             FeedNotFoundError: a named feed does not exist.
@@ -279,8 +290,8 @@ class Curator:
                 skipped.append(FeedOutcome(
                     f.id, f.url, _update.Outcome.SKIPPED, error=f.last_error,
                     next_retry_at=f.next_retry_at))
-        result = _update.run_refresh(self.storage, self.fetcher, due, self.now, progress)
-        return RefreshResult(result.feeds + skipped, result.seconds)
+        result = _update.run_refresh(self.storage, self.fetcher, due, self.now, progress, cancel)
+        return RefreshResult(result.feeds + skipped, result.seconds, result.cancelled)
 
     # ---- items ---------------------------------------------------------------------------
 

@@ -130,6 +130,7 @@ class FeedOutcome:
 class RefreshResult:
     feeds: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    cancelled: bool = False  # stopped early: feeds not reached are not listed
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for f in self.feeds if f.outcome is outcome)
@@ -146,6 +147,7 @@ class RefreshResult:
             "skipped": self.count(Outcome.SKIPPED),
             "new_items": self.new_items,
             "seconds": round(self.seconds, 3),
+            "cancelled": self.cancelled,
             "feeds": [f.to_json() for f in self.feeds],
         }
 

@@ -181,3 +181,23 @@ def test_count_and_mark_all_read_honour_search(cur: Curator, corpus: dict[str, i
     assert cur.mark_all_read(query) == 3
     assert cur.count_items(ItemQuery(unread=True)) == 6  # only the matches were marked
     assert titles(cur, "campaña", unread=True) == []
+
+
+def test_many_matches_rank_only_the_newest(cur: Curator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past RANK_CANDIDATES matches, the best title match among the newest ones wins, and an
+    old perfect match is left out; a narrow filter still finds its items (ranked in full)."""
+    import curator._storage as storage
+
+    monkeypatch.setattr(storage, "RANK_CANDIDATES", 5)
+    old = add(cur, "old")
+    new = add(cur, "new")
+    store(cur, old, [entry("o1", title="kernel kernel kernel", summary="kernel")])
+    store(cur, new, [entry(f"n{i}", title=f"news {i}", summary="a kernel release")
+                     for i in range(8)])
+    store(cur, new, [entry("n9", title="kernel", summary="kernel notes")])
+    found = titles(cur, "kernel")
+    assert found[0] == "kernel"
+    assert "kernel kernel kernel" not in found and len(found) == 5
+    assert titles(cur, "kernel", feed_id=old) == ["kernel kernel kernel"]
+    monkeypatch.setattr(storage, "RANK_CANDIDATES", 100)
+    assert titles(cur, "kernel")[0] == "kernel kernel kernel"

@@ -370,7 +370,13 @@ def test_version_1_database_is_migrated(tmp_path: Path) -> None:
         assert c.storage.db.conn.execute("PRAGMA user_version").fetchone()[0] == _schema.VERSION
         assert [f.url for f in c.list_feeds()] == ["https://old.example/f"]
         assert c.storage.feeds_for_update()[0].url == "https://old.example/f"
-        migrated = _columns(c.storage.db.conn)
+        migrated = _columns(c.storage.db.conn), _indexes(c.storage.db.conn)
     assert (old / "curator.db.v1.bak").exists()
+    assert (old / "curator.db.v2.bak").exists()
     with open_curator(tmp_path / "fresh") as c:
-        assert migrated == _columns(c.storage.db.conn)
+        assert migrated == (_columns(c.storage.db.conn), _indexes(c.storage.db.conn))
+
+
+def _indexes(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")}
