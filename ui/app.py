@@ -59,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         sys.excepthook = previous_hook
         window.hide()
+        window.cancel_refresh()  # quitting must not wait for every feed to download
         tasks.wait_for_done(EXIT_WAIT_MS)  # the core must outlive the calls still running
         core.close()
         window.deleteLater()

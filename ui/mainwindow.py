@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
         self._feed_id: int | None = None  # the source shown: None is "All items"
         self._shown_item_id: int | None = None
         self._refreshing = False
+        self._refresh_cancel = threading.Event()
         self._loading_sources = False
         self._sources_stale = False
 
@@ -282,12 +285,17 @@ class MainWindow(QMainWindow):
         self._refreshing = True
         self.refresh_action.setEnabled(False)
         self.statusBar().showMessage(self.tr("Refreshing…"))
+        self._refresh_cancel = cancel = threading.Event()
         run_in_background(
-            self.core.refresh,
+            lambda: self.core.refresh(cancel=cancel),
             on_success=self._refreshed,
             on_error=self._refresh_failed,
             parent=self,
         )
+
+    def cancel_refresh(self) -> None:
+        """Stop a running refresh early (on quit); what was fetched is kept."""
+        self._refresh_cancel.set()
 
     def _refresh_over(self) -> None:
         self._refreshing = False
