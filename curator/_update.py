@@ -177,7 +177,7 @@ def run_refresh(
         for outcome in done:
             report(outcome)
 
-    with closing(_parallel(fetcher, feeds)) as results:
+    with closing(_parallel(fetcher, feeds, cancel)) as results:
         for result in results:
             fetched = result.fetched
             if result.error is None and fetched is not None and fetched.status == 304 \
@@ -196,16 +196,19 @@ def run_refresh(
                          cancelled=bool(cancel is not None and cancel.is_set()))
 
 
-def _parallel(fetcher: Fetcher, feeds: list[FeedForUpdate]) -> Generator[Retrieved, None, None]:
+def _parallel(
+    fetcher: Fetcher, feeds: list[FeedForUpdate], cancel: threading.Event | None = None
+) -> Generator[Retrieved, None, None]:
     """Results as they complete. Workers hand results over through a bounded queue, so they
     keep fetching while the caller stores, and memory stays bounded when storing lags."""
     workers = max(1, min(fetcher.settings.workers, len(feeds)))
     results: queue.Queue[Retrieved] = queue.Queue(maxsize=workers * 4)
 
     stop = threading.Event()
+    cancelled = cancel.is_set if cancel is not None else (lambda: False)
 
     def task(feed: FeedForUpdate) -> None:
-        if stop.is_set():
+        if stop.is_set() or cancelled():
             return
         result = retrieve(fetcher, feed)
         while not stop.is_set():
@@ -220,7 +223,14 @@ def _parallel(fetcher: Fetcher, feeds: list[FeedForUpdate]) -> Generator[Retriev
         for feed in _interleave_hosts(feeds):
             pool.submit(task, feed)
         for _ in range(len(feeds)):
-            yield results.get()
+            while True:
+                try:
+                    result = results.get(timeout=0.1)
+                    break
+                except queue.Empty:
+                    if cancelled():
+                        return  # feeds not started yet never will be
+            yield result
     finally:
         # The caller may stop early (a storage error, Ctrl-C, a progress callback raising):
         # workers blocked on a full queue must not keep shutdown() waiting forever.

