@@ -51,6 +51,11 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
+            if self._conns:
+                try:  # keeps the planner's statistics current (cheap; runs ANALYZE if useful)
+                    next(iter(self._conns.values())).execute("PRAGMA optimize")
+                except sqlite3.Error:
+                    pass
             for db in self._conns.values():
                 try:
                     db.close()

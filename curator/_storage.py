@@ -119,7 +119,7 @@ class Storage:
         return row[0] if row else None
 
     def get_feed(self, feed_id: int) -> Feed:
-        feeds = self._feeds("WHERE f.id = ?", (feed_id,))
+        feeds = self._feeds("WHERE f.id = ?", (feed_id,), only=feed_id)
         if not feeds:
             raise FeedNotFoundError(f"There is no feed with id {feed_id}.")
         return feeds[0]
@@ -127,15 +127,22 @@ class Storage:
     def list_feeds(self) -> list[Feed]:
         return self._feeds("", ())
 
-    def _feeds(self, where: str, params: Sequence[Any]) -> list[Feed]:
+    def _feeds(self, where: str, params: Sequence[Any], only: int | None = None) -> list[Feed]:
+        # One grouped pass over items: correlated count subqueries let the planner pick the
+        # partial unread index and scan every unread item once per feed (47 s at 1,000 feeds).
         sql = f"""
-            SELECT {_FEED_COLUMNS},
-                (SELECT count(*) FROM items i WHERE i.feed_id = f.id AND i.read = 0
-                    AND i.hidden = 0) AS unread,
-                (SELECT count(*) FROM items i WHERE i.feed_id = f.id) AS total
-            FROM feeds f {where}
+            SELECT {_FEED_COLUMNS}, coalesce(c.unread, 0) AS unread, coalesce(c.total, 0) AS total
+            FROM feeds f LEFT JOIN (
+                SELECT feed_id, count(*) AS total,
+                    sum(read = 0 AND hidden = 0) AS unread
+                FROM items INDEXED BY items_by_feed_date
+                {"WHERE feed_id = ?" if only is not None else ""} GROUP BY feed_id
+            ) c ON c.feed_id = f.id
+            {where}
             ORDER BY coalesce(f.folder, ''), lower(coalesce(f.user_title, f.title, f.url)), f.id
         """
+        if only is not None:
+            params = (only, *params)
         with wrap_errors():
             rows = self.db.conn.execute(sql, params).fetchall()
         return [_feed(r) for r in rows]
@@ -277,7 +284,10 @@ class Storage:
             except ValueError:
                 raise InvalidSearchError("The page cursor is not valid.") from None
             where.append("(i.sort_date < ? OR (i.sort_date = ? AND i.id < ?))")
-        sql = (f"SELECT {columns} FROM items i JOIN feeds f ON f.id = i.feed_id "
+        # Without planner statistics SQLite may walk the partial unread index for one
+        # feed's unread items (every unread item, 50 ms at 30k); the feed's index is right.
+        hint = "INDEXED BY items_by_feed_date " if query.feed_id is not None else ""
+        sql = (f"SELECT {columns} FROM items i {hint}JOIN feeds f ON f.id = i.feed_id "
                f"{'WHERE ' + ' AND '.join(where) if where else ''} "
                "ORDER BY i.sort_date DESC, i.id DESC LIMIT ?")
         with wrap_errors():
@@ -413,16 +423,22 @@ def _filters(q: ItemQuery) -> tuple[list[str], list[Any]]:
     if q.feed_id is not None:
         where.append("i.feed_id = ?")
         params.append(q.feed_id)
+    # Folder and role select feeds first, so SQLite reads only their items through the
+    # feed index (scanning all items by date for a small folder took 50 ms at 30k items).
     if q.folder is not None:
         # A folder includes its subfolders ("Tech" shows "Tech/Python").
-        where.append("(f.folder = ? OR f.folder LIKE ? ESCAPE '\\')")
+        where.append("i.feed_id IN (SELECT id FROM feeds WHERE folder = ? "
+                     "OR folder LIKE ? ESCAPE '\\')")
         escaped = q.folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params += [q.folder, escaped + "/%"]
     if q.role is not None:
-        where.append("f.role = ?")
+        where.append("i.feed_id IN (SELECT id FROM feeds WHERE role = ?)")
         params.append(q.role.value)
     if q.unread:
-        where.append("i.read = 0")
+        # With a feed, folder or role the feed index is the way in; "+" keeps SQLite from
+        # walking every unread item through the partial index instead.
+        narrowed = q.feed_id is not None or q.folder is not None or q.role is not None
+        where.append("+i.read = 0" if narrowed else "i.read = 0")
     if q.starred:
         where.append("i.starred = 1")
     if q.hidden_only:

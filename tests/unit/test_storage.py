@@ -380,3 +380,50 @@ def test_version_1_database_is_migrated(tmp_path: Path) -> None:
 def _indexes(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")}
+
+
+# ---- query plans ----------------------------------------------------------------------------
+
+
+def _plans(cur: Curator, call) -> list[str]:  # type: ignore[no-untyped-def]
+    """The query plan of every SELECT the call runs (no ANALYZE statistics, as in a new
+    database: the planner's worst case)."""
+    conn = cur.storage.db.conn
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        call()
+    finally:
+        conn.set_trace_callback(None)
+    plans = []
+    for sql in statements:
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            rows = conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+            plans.append(" | ".join(r[3] for r in rows))
+    return plans
+
+
+@pytest.mark.parametrize("query", [
+    ItemQuery(feed_id=1, unread=True),
+    ItemQuery(folder="Small", unread=True),
+    ItemQuery(role=Role.OWN, unread=True),
+    ItemQuery(folder="Small"),
+])
+def test_narrow_lists_go_through_the_feed_index(cur: Curator, query: ItemQuery) -> None:
+    """A feed, folder or role view must not walk every item (or every unread item)."""
+    small = add(cur, "small", folder="Small", role="own")
+    big = add(cur, "big")
+    store(cur, small, [entry(f"s{i}") for i in range(3)])
+    store(cur, big, [entry(f"b{i}") for i in range(300)])
+    query = ItemQuery(**{**query.__dict__, "feed_id": small if query.feed_id else None})
+    plans = _plans(cur, lambda: cur.list_items(query))
+    assert plans and all("items_by_feed_date" in p for p in plans), plans
+    assert len(cur.list_items(query).items) == 3
+
+
+def test_feed_list_counts_items_in_one_pass(cur: Curator) -> None:
+    for name in ("a", "b", "c"):
+        store(cur, add(cur, name), [entry(f"{name}{i}") for i in range(5)])
+    plans = _plans(cur, cur.list_feeds)
+    assert plans and not any("CORRELATED" in p for p in plans), plans
+    assert [f.unread for f in cur.list_feeds()] == [5, 5, 5]
