@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import threading
 import time
@@ -23,6 +24,9 @@ from .types import FeedOutcome, Outcome, RefreshResult
 
 BACKOFF_BASE = timedelta(minutes=10)
 BACKOFF_CAP = timedelta(hours=24)
+# Parsing and sanitizing are CPU work (much of it in C, outside the GIL): running more of
+# them at once than there are spare cores only starves the thread that stores the results.
+_CPU_SLOTS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
 COMMIT_EVERY = 0.25  # seconds: batch small feeds into one transaction
 
 
@@ -135,8 +139,9 @@ def retrieve(fetcher: Fetcher, feed: FeedForUpdate) -> Retrieved:
     try:
         fetched = fetcher.fetch(feed.url, feed.etag, feed.last_modified)
         if fetched.status == 200 and fetched.body is not None:
-            parsed = parse_feed(fetched.body, fetched.url, fetched.content_type)
-            rows = entry_rows(parsed, fetched.url)
+            with _CPU_SLOTS:
+                parsed = parse_feed(fetched.body, fetched.url, fetched.content_type)
+                rows = entry_rows(parsed, fetched.url)
             fetched = replace(fetched, body=None)  # the rows are all we keep
     except CuratorError as e:
         error = e
