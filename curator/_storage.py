@@ -429,8 +429,10 @@ def _filters(q: ItemQuery) -> tuple[list[str], list[Any]]:
         # A folder includes its subfolders ("Tech" shows "Tech/Python").
         where.append("i.feed_id IN (SELECT id FROM feeds WHERE folder = ? "
                      "OR folder LIKE ? ESCAPE '\\')")
-        escaped = q.folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params += [q.folder, escaped + "/%"]
+        # Spelled as folders are stored: "Tech/" and " Tech / Python" name real folders.
+        folder = "/".join(p.strip() for p in q.folder.replace("\\", "/").split("/") if p.strip())
+        escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params += [folder, escaped + "/%"]
     if q.role is not None:
         where.append("i.feed_id IN (SELECT id FROM feeds WHERE role = ?)")
         params.append(q.role.value)

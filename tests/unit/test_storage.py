@@ -427,3 +427,10 @@ def test_feed_list_counts_items_in_one_pass(cur: Curator) -> None:
     plans = _plans(cur, cur.list_feeds)
     assert plans and not any("CORRELATED" in p for p in plans), plans
     assert [f.unread for f in cur.list_feeds()] == [5, 5, 5]
+
+
+def test_folder_filter_accepts_the_spellings_folders_are_stored_under(cur: Curator) -> None:
+    store(cur, add(cur, "py", folder="Tech/Python"), [entry("p")])
+    for spelling in ("Tech", "Tech/", " Tech / Python ", "Tech\\Python"):
+        assert len(ids(cur, ItemQuery(folder=spelling))) == 1, spelling
+    assert ids(cur, ItemQuery(folder="Te")) == []
