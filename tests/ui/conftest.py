@@ -14,6 +14,16 @@ def _no_task_outlives_its_test(qtbot):
 
 
 @pytest.fixture
+def shown_errors(monkeypatch):
+    """Every error the UI would show, instead of a modal dialog."""
+    from ui import errors
+
+    calls = []
+    monkeypatch.setattr(errors, "show_error", lambda parent, exc: calls.append((parent, exc)))
+    return calls
+
+
+@pytest.fixture
 def core(tmp_path, feed_server):
     """A Curator on a temp data dir, subscribed to three golden feeds (11 unread items)."""
     from curator import Curator

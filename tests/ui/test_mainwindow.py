@@ -2,7 +2,6 @@
 
 import time
 
-import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFileDialog, QInputDialog
@@ -12,14 +11,6 @@ from curator import ItemQuery
 from curator.errors import InvalidFeedURLError
 from ui import errors
 from ui.models import IdRole, ItemListModel
-
-
-@pytest.fixture
-def shown_errors(monkeypatch):
-    """Every error the UI would show, instead of a modal dialog."""
-    calls = []
-    monkeypatch.setattr(errors, "show_error", lambda parent, exc: calls.append((parent, exc)))
-    return calls
 
 
 def source_texts(window):

@@ -9,14 +9,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QObject
 
-from ui import errors, tasks
-
-
-@pytest.fixture
-def shown_errors(monkeypatch):
-    calls = []
-    monkeypatch.setattr(errors, "show_error", lambda parent, exc: calls.append((parent, exc)))
-    return calls
+from ui import tasks
 
 
 def test_work_runs_off_the_main_thread_and_callbacks_on_it(qtbot):
