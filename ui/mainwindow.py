@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,11 +16,11 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLineEdit,
-    QListView,
     QMainWindow,
     QSplitter,
     QTableView,
     QToolBar,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,8 +30,11 @@ from curator.errors import CuratorError
 from curator.types import AddFeedResult, ImportResult, Outcome, RefreshResult
 
 from . import errors
-from .models import ItemListModel, SourceListModel, format_local
+from .help import ShortcutsDialog
+from .models import ItemListModel, format_local
 from .reader import ReaderView
+from .shortcuts import install_shortcuts
+from .sources import ALL_KEY, SourceKey, SourceTreeModel, load_sources
 from .tasks import Change, run_in_background
 
 SEARCH_DELAY_MS = 250  # typing pauses longer than this run the search
@@ -70,7 +74,9 @@ class MainWindow(QMainWindow):
         self.core = core
         self.setWindowTitle(self.tr("Curator"))
         self.resize(1200, 750)
-        self._feed_id: int | None = None  # the source shown: None is "All items"
+        self._source_key: SourceKey = ALL_KEY  # the source shown, kept across reloads
+        self._source_query = ItemQuery()
+        self._collapsed: set[SourceKey] = set()  # nodes the user folded, kept folded
         self._shown_item_id: int | None = None
         self._refreshing = False
         self._refresh_cancel = threading.Event()
@@ -80,6 +86,8 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_panes()
         self._make_menus()
+        self.keys = install_shortcuts(self)  # j/k/n/p…, the Item menu, reader actions
+        self._make_help_menu()
         self.statusBar()
 
         self.changed.connect(self._on_changed)
@@ -122,14 +130,29 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.add_feed_action)
         self.addToolBar(toolbar)
 
+    def _make_help_menu(self) -> None:
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.shortcuts_help_action = help_menu.addAction(self.tr("&Keyboard shortcuts"))
+        self.shortcuts_help_action.triggered.connect(self.show_shortcuts)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def _make_panes(self) -> None:
-        self.source_model = SourceListModel(self)
-        self.sources = QListView()
+        self.source_model = SourceTreeModel(self)
+        self.sources = QTreeView()
         self.sources.setModel(self.source_model)
-        self.sources.setUniformItemSizes(True)
-        self.sources.setSpacing(1)
+        self.sources.setHeaderHidden(True)
+        self.sources.setUniformRowHeights(True)
         self.sources.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.sources.selectionModel().currentChanged.connect(self._source_changed)
+        self.sources.collapsed.connect(lambda i: self._collapsed.add(self.source_model.key_for(i)))
+        self.sources.expanded.connect(
+            lambda i: self._collapsed.discard(self.source_model.key_for(i))
+        )
 
         self.search = QLineEdit()
         self.search.setPlaceholderText(self.tr("Search"))
@@ -199,18 +222,23 @@ class MainWindow(QMainWindow):
             return
         self._loading_sources = True
         self._sources_stale = False
+        core = self.core
         run_in_background(
-            self.core.list_feeds,
+            lambda: load_sources(core),
             on_success=self._sources_loaded,
             on_error=self._sources_failed,
             parent=self,
         )
 
-    def _sources_loaded(self, feeds: list[Any]) -> None:
+    def _sources_loaded(self, loaded: tuple[list[Any], dict[str, int]]) -> None:
         self._loading_sources = False
-        self.source_model.set_feeds(feeds)
-        row = self.source_model.row_of(self._feed_id)
-        self.sources.setCurrentIndex(self.source_model.index(row, 0))
+        model = self.source_model
+        model.set_data(*loaded)
+        self.sources.expandAll()  # a reset folds everything; unfold all but the user's folds
+        for key in list(self._collapsed):
+            self.sources.collapse(model.index_for_key(key))
+        index = model.index_for_key(self._source_key)
+        self.sources.setCurrentIndex(index if index.isValid() else model.index_for_key(ALL_KEY))
         if self._sources_stale:
             self.reload_sources()
 
@@ -221,13 +249,13 @@ class MainWindow(QMainWindow):
     def _source_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
             return  # a model reset clears the selection; _sources_loaded restores it
-        feed = self.source_model.feed_at(current.row())
-        self._feed_id = feed.id if feed else None
+        self._source_key = self.source_model.key_for(current)
+        self._source_query = self.source_model.query_for(current)
         self._apply_filters()
 
     def _query(self) -> ItemQuery:
         text = self.search.text().strip()
-        return ItemQuery(feed_id=self._feed_id, search=text or None)
+        return dataclasses.replace(self._source_query, search=text or None)
 
     def _apply_filters(self) -> None:
         self._search_timer.stop()

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QAbstractTableModel,
     QDateTime,
     QLocale,
@@ -18,10 +17,9 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QStyle
 
 from curator import Curator, ItemQuery
-from curator.types import Feed, Item
+from curator.types import Item
 
 from . import errors
 from .tasks import run_in_background
@@ -49,63 +47,6 @@ def _bold() -> QFont:
     font = QFont()
     font.setBold(True)
     return font
-
-
-class SourceListModel(QAbstractListModel):
-    """ "All items", then every feed with its unread count; failing feeds get a warning icon."""
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._feeds: list[Feed] = []
-
-    def set_feeds(self, feeds: list[Feed]) -> None:
-        self.beginResetModel()
-        self._feeds = list(feeds)
-        self.endResetModel()
-
-    def feeds(self) -> list[Feed]:
-        return list(self._feeds)
-
-    def feed_at(self, row: int) -> Feed | None:
-        return self._feeds[row - 1] if 1 <= row <= len(self._feeds) else None
-
-    def row_of(self, feed_id: int | None) -> int:
-        """The row showing feed_id; 0 ("All items") when it is None or gone."""
-        for row, feed in enumerate(self._feeds, start=1):
-            if feed.id == feed_id:
-                return row
-        return 0
-
-    def rowCount(self, parent: _Index = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else 1 + len(self._feeds)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self.rowCount():
-            return None
-        feed = self.feed_at(index.row())
-        if feed is None:
-            unread = sum(f.unread for f in self._feeds)
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self._with_count(self.tr("All items"), unread)
-            if role == Qt.ItemDataRole.FontRole and unread:
-                return _bold()
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._with_count(feed.title or feed.url, feed.unread)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return feed.last_error or feed.url
-        if role == Qt.ItemDataRole.DecorationRole and feed.last_error:
-            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-        if role == Qt.ItemDataRole.FontRole and feed.unread:
-            return _bold()
-        if role == ItemRole:
-            return feed
-        if role == IdRole:
-            return feed.id
-        return None
-
-    def _with_count(self, title: str, unread: int) -> str:
-        return self.tr("{title} ({unread})").format(title=title, unread=unread) if unread else title
 
 
 class ItemListModel(QAbstractTableModel):
@@ -163,10 +104,24 @@ class ItemListModel(QAbstractTableModel):
 
     def set_read(self, item_id: int, read: bool = True) -> None:
         """Reflect a change the initiator already made in the core, without reloading."""
+        self.set_flags(item_id, read=read)
+
+    def set_starred(self, item_id: int, starred: bool = True) -> None:
+        self.set_flags(item_id, starred=starred)
+
+    def set_flags(
+        self, item_id: int, *, read: bool | None = None, starred: bool | None = None
+    ) -> None:
+        """Update one row's read and/or starred state (already changed in the core)."""
         row = self._rows.get(item_id)
-        if row is None or self._items[row].read == read:
+        if row is None:
             return
-        self._items[row] = dataclasses.replace(self._items[row], read=read)
+        item = self._items[row]
+        read = item.read if read is None else read
+        starred = item.starred if starred is None else starred
+        if (read, starred) == (item.read, item.starred):
+            return
+        self._items[row] = dataclasses.replace(item, read=read, starred=starred)
         self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
 
     # ---- lazy paging ---------------------------------------------------------------------
@@ -225,7 +180,8 @@ class ItemListModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.TITLE:
-                return item.title or self.tr("(untitled)")
+                title = item.title or self.tr("(untitled)")
+                return self.tr("★ {title}").format(title=title) if item.starred else title
             if column == self.FEED:
                 return item.feed_title or ""
             if column == self.DATE:

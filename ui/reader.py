@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from curator.types import Item
@@ -23,6 +23,8 @@ p.empty { color: #6b6b6b; }
 class ReaderView(QTextBrowser):
     """Shows an item. Remote images stay unloaded: they are how senders track readers."""
 
+    item_changed = Signal(object)  # the Item now shown, or None
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setOpenExternalLinks(True)  # links open in the user's browser, not in here
@@ -36,11 +38,13 @@ class ReaderView(QTextBrowser):
         self.blocked = []
         self.setHtml(render_item(item, self.tr))
         self.verticalScrollBar().setValue(0)
+        self.item_changed.emit(item)
 
     def clear_item(self) -> None:
         self.item = None
         self.blocked = []
         self.setHtml(f'<p class="empty">{html.escape(self.tr("Select an item to read it."))}</p>')
+        self.item_changed.emit(None)
 
     def loadResource(self, type_: int, url: QUrl | str) -> Any:
         url = QUrl(url)

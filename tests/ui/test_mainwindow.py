@@ -5,17 +5,12 @@ import time
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFileDialog, QInputDialog
-from uihelpers import FEEDS, GOLDEN_ITEMS, open_window, serve_golden
+from uihelpers import FEEDS, GOLDEN_ITEMS, open_window, serve_golden, source_index, source_texts
 
 from curator import ItemQuery
 from curator.errors import InvalidFeedURLError
 from ui import errors
 from ui.models import IdRole, ItemListModel
-
-
-def source_texts(window):
-    model = window.source_model
-    return [model.index(row, 0).data() for row in range(model.rowCount())]
 
 
 def titles(window):
@@ -27,7 +22,15 @@ def test_window_shows_feeds_and_items(window, core):
     assert window.windowTitle() == "Curator"
     texts = source_texts(window)
     assert texts[0] == f"All items ({GOLDEN_ITEMS})"
-    assert set(texts[1:]) == {
+    assert texts[1:7] == [
+        f"Unread ({GOLDEN_ITEMS})",
+        "Starred",
+        "Roles",
+        f"Third-party ({GOLDEN_ITEMS})",
+        "Competitors",
+        "Own",
+    ]
+    assert set(texts[7:]) == {
         "Cuaderno de campaña (4)",
         "Bitácora: campaña, Größe y 日本 (3)",
         "日本とスペインの便り (4)",
@@ -60,14 +63,13 @@ def test_selecting_an_item_shows_it_and_marks_it_read(window, core, qtbot):
 
 def test_selecting_a_feed_lists_only_its_items(window, core, qtbot):
     feed = next(f for f in core.list_feeds() if f.title == "Cuaderno de campaña")
-    row = window.source_model.row_of(feed.id)
-    window.sources.setCurrentIndex(window.source_model.index(row, 0))
+    window.sources.setCurrentIndex(source_index(window, ("feed", feed.id)))
     qtbot.waitUntil(
         lambda: window.item_model.rowCount() == 4 and not window.item_model.is_loading()
     )
     items = [window.item_model.item_at(r) for r in range(4)]
     assert {i.feed_id for i in items} == {feed.id}
-    window.sources.setCurrentIndex(window.source_model.index(0, 0))
+    window.sources.setCurrentIndex(source_index(window, ("special", "all")))
     qtbot.waitUntil(lambda: window.item_model.rowCount() == GOLDEN_ITEMS)
 
 
@@ -112,11 +114,11 @@ def test_refresh_runs_in_background(window, core, feed_server, qtbot):
     assert failing.last_error
 
     def marked():
-        index = window.source_model.index(window.source_model.row_of(failing.id), 0)
-        return index.data(Qt.ItemDataRole.ToolTipRole) == failing.last_error
+        index = source_index(window, ("feed", failing.id))
+        return index.data(Qt.ItemDataRole.ToolTipRole).startswith(failing.last_error)
 
     qtbot.waitUntil(marked)  # sources reload after the refresh
-    index = window.source_model.index(window.source_model.row_of(failing.id), 0)
+    index = source_index(window, ("feed", failing.id))
     assert not index.data(Qt.ItemDataRole.DecorationRole).isNull()  # the warning icon
 
 
@@ -174,7 +176,7 @@ def test_add_feed_subscribes_in_background(window, feed_server, monkeypatch, qtb
     url = serve_golden(feed_server, "jsonfeed10.json")
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (f"  {url} ", True))
     window.add_feed_action.trigger()
-    qtbot.waitUntil(lambda: window.source_model.rowCount() == 5)
+    qtbot.waitUntil(lambda: len(window.source_model.feeds()) == 4)
     assert "Diario JSON: campaña y Größe (3)" in source_texts(window)
     assert window.statusBar().currentMessage().startswith("Subscribed to Diario JSON")
     qtbot.waitUntil(lambda: window.item_model.rowCount() == GOLDEN_ITEMS + 3)
@@ -197,7 +199,7 @@ def test_export_then_import_opml(window, core, feed_server, tmp_path, monkeypatc
     )
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(opml), ""))
     window.import_action.trigger()
-    qtbot.waitUntil(lambda: window.source_model.rowCount() == 5)
+    qtbot.waitUntil(lambda: len(window.source_model.feeds()) == 4)
     # Importing only subscribes; the window then refreshes to fetch the new feed's items.
     qtbot.waitUntil(lambda: window.item_model.rowCount() == GOLDEN_ITEMS + 3, timeout=10_000)
 

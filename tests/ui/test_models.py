@@ -1,4 +1,4 @@
-"""ItemListModel and SourceListModel: Qt's model checks, lazy keyset paging, stale pages."""
+"""ItemListModel: Qt's model checks, lazy keyset paging, stale pages."""
 
 import pytest
 from PySide6.QtCore import QModelIndex
@@ -7,7 +7,7 @@ from uihelpers import GOLDEN_ITEMS
 from curator import ItemQuery
 from curator.errors import StorageError
 from ui import errors
-from ui.models import ItemListModel, SourceListModel
+from ui.models import ItemListModel
 
 
 def load(qtbot, model, rows):
@@ -26,18 +26,6 @@ def test_item_list_model_passes_qtmodeltester(qtmodeltester, qtbot, core, force_
     model.set_query(ItemQuery(search="campaña"))
     qtbot.waitUntil(lambda: model.rowCount() > 0 and not model.is_loading())
     qtmodeltester.check(model, force_py=force_py)
-
-
-@pytest.mark.qt_log_level_fail("WARNING")
-@pytest.mark.parametrize("force_py", [False, True], ids=["cpp", "py"])
-def test_source_list_model_passes_qtmodeltester(qtmodeltester, core, force_py):
-    model = SourceListModel()
-    qtmodeltester.check(model, force_py=force_py)
-    model.set_feeds(core.list_feeds())
-    qtmodeltester.check(model, force_py=force_py)
-    assert model.index(0, 0).data() == f"All items ({GOLDEN_ITEMS})"
-    assert model.feed_at(0) is None
-    assert model.row_of(None) == 0
 
 
 def test_items_page_in_lazily_with_the_keyset_cursor(qtbot, core):

@@ -23,8 +23,28 @@ def open_window(qtbot, core):
     feeds = len(core.list_feeds())
     total = core.count_items()
     qtbot.waitUntil(
-        lambda: (
-            window.source_model.rowCount() == 1 + feeds and window.item_model.rowCount() == total
-        )
+        lambda: len(window.source_model.feeds()) == feeds and window.item_model.rowCount() == total
     )
     return window
+
+
+def source_index(window, key):
+    """The sources tree's index of the node with this key, e.g. ("feed", 3)."""
+    return window.source_model.index_for_key(key)
+
+
+def source_texts(window):
+    """Every node's text in the sources tree, depth first."""
+    model = window.source_model
+    texts = []
+
+    def walk(parent):
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            texts.append(index.data())
+            walk(index)
+
+    from PySide6.QtCore import QModelIndex
+
+    walk(QModelIndex())
+    return texts

@@ -1,0 +1,65 @@
+"""Help: the keyboard shortcuts dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class ShortcutsDialog(QDialog):
+    """A table of key → what it does."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Keyboard shortcuts"))
+        rows = self.rows()
+        self.table = QTableWidget(len(rows), 2, self)
+        self.table.setHorizontalHeaderLabels([self.tr("Key"), self.tr("Action")])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setShowGrid(False)
+        for row, (key, text) in enumerate(rows):
+            self.table.setItem(row, 0, QTableWidgetItem(key))
+            self.table.setItem(row, 1, QTableWidgetItem(text))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(420, 420)
+
+    def rows(self) -> list[tuple[str, str]]:
+        def key(text: str) -> str:
+            return QKeySequence(text).toString(QKeySequence.SequenceFormat.NativeText)
+
+        return [
+            (key("J"), self.tr("Next item")),
+            (key("K"), self.tr("Previous item")),
+            (key("N"), self.tr("Next unread item")),
+            (key("P"), self.tr("Previous unread item")),
+            (key("Space"), self.tr("Scroll the item down; at its end, next item")),
+            (key("M"), self.tr("Mark read / unread")),
+            (key("S"), self.tr("Star / unstar")),
+            (key("O"), self.tr("Open the original in the browser")),
+            (key("/"), self.tr("Search")),
+            (key("R"), self.tr("Refresh all feeds")),
+            (key("Esc"), self.tr("In the search box: clear it, back to the list")),
+        ]
+
+    def keys(self) -> list[str]:
+        cells = (self.table.item(row, 0) for row in range(self.table.rowCount()))
+        return [cell.text() for cell in cells if cell is not None]

@@ -1,0 +1,273 @@
+"""The sources tree: special lists, roles, nested folders and feeds, each mapped to an ItemQuery."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QStyle
+
+from curator import Curator, ItemQuery
+from curator.types import Feed, Role
+
+from .models import IdRole, ItemRole, format_local
+
+KeyRole = Qt.ItemDataRole.UserRole + 3  # the node's stable key, e.g. ("feed", 3)
+
+SourceKey = tuple[str, Hashable]
+ALL_KEY: SourceKey = ("special", "all")
+UNREAD_KEY: SourceKey = ("special", "unread")
+STARRED_KEY: SourceKey = ("special", "starred")
+ROLES_KEY: SourceKey = ("group", "roles")
+
+_Index = QModelIndex | QPersistentModelIndex
+_NO_PARENT = QModelIndex()
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("SourceTreeModel", text)
+
+
+def load_sources(core: Curator) -> tuple[list[Feed], dict[str, int]]:
+    """What the tree shows, read in one go (call it in the background: it queries the core)."""
+    feeds = core.list_feeds()
+    counts = {
+        "unread": core.count_items(ItemQuery(unread=True)),
+        "starred": core.count_items(ItemQuery(starred=True)),
+    }
+    return feeds, counts
+
+
+class _Node:
+    """One row of the tree; children are kept in display order."""
+
+    __slots__ = ("key", "text", "count", "bold", "query", "feed", "parent", "row", "children")
+
+    def __init__(
+        self,
+        key: SourceKey,
+        text: str,
+        query: ItemQuery,
+        *,
+        count: int = 0,
+        bold: bool | None = None,
+        feed: Feed | None = None,
+    ):
+        self.key = key
+        self.text = text
+        self.count = count
+        self.bold = count > 0 if bold is None else bold
+        self.query = query
+        self.feed = feed
+        self.parent: _Node | None = None
+        self.row = 0
+        self.children: list[_Node] = []
+
+    def add(self, child: _Node) -> _Node:
+        child.parent = self
+        child.row = len(self.children)
+        self.children.append(child)
+        return child
+
+
+_ROLE_NAMES = {
+    Role.THIRD_PARTY: "Third-party",
+    Role.COMPETITOR: "Competitors",
+    Role.OWN: "Own",
+}
+
+
+class SourceTreeModel(QAbstractItemModel):
+    """All items, Unread, Starred; the roles; then folders (nested by "/") holding their feeds.
+
+    A pure view of data loaded elsewhere (set_data): it never calls the core. Every node has
+    a stable key, so a view can find "the same" node again after a reload.
+    """
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._feeds: list[Feed] = []
+        self._root = _Node(("root", None), "", ItemQuery())
+        self._by_id: dict[int, _Node] = {}  # internalId -> node
+        self._by_key: dict[SourceKey, _Node] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._build({})
+
+    # ---- data ----------------------------------------------------------------------------
+
+    def set_data(self, feeds: list[Feed], counts: dict[str, int]) -> None:
+        """Show these feeds; counts holds "unread" and "starred" (of all items)."""
+        self.beginResetModel()
+        self._feeds = list(feeds)
+        self._build(counts)
+        self.endResetModel()
+
+    def feeds(self) -> list[Feed]:
+        return list(self._feeds)
+
+    def _build(self, counts: dict[str, int]) -> None:
+        feeds = self._feeds
+        unread = counts.get("unread", sum(f.unread for f in feeds))
+        root = _Node(("root", None), "", ItemQuery())
+        root.add(_Node(ALL_KEY, _tr("All items"), ItemQuery(), count=unread))
+        root.add(_Node(UNREAD_KEY, _tr("Unread"), ItemQuery(unread=True), count=unread))
+        starred = counts.get("starred", 0)
+        # Starred counts starred items, read or not: it is no call to read anything.
+        root.add(
+            _Node(STARRED_KEY, _tr("Starred"), ItemQuery(starred=True), count=starred, bold=False)
+        )
+        roles = root.add(_Node(ROLES_KEY, _tr("Roles"), ItemQuery(), bold=False))
+        for role, name in _ROLE_NAMES.items():
+            n = sum(f.unread for f in feeds if f.role == role)
+            roles.add(_Node(("role", role.value), _tr(name), ItemQuery(role=role), count=n))
+
+        folders: dict[str, _Node] = {}
+
+        def folder_node(path: str) -> _Node:
+            if path in folders:
+                return folders[path]
+            parent_path, _, name = path.rpartition("/")
+            parent = folder_node(parent_path) if parent_path else root
+            node = parent.add(_Node(("folder", path), name, ItemQuery(folder=path)))
+            folders[path] = node
+            return node
+
+        # Folders first (sorted by name at every level), then the feeds without one.
+        paths = {f.folder for f in feeds if f.folder}
+        for path in sorted(paths, key=lambda p: [part.casefold() for part in p.split("/")]):
+            folder_node(path)
+        loose = []
+        for feed in feeds:
+            node = _Node(
+                ("feed", feed.id),
+                feed.title or feed.url,
+                ItemQuery(feed_id=feed.id),
+                count=feed.unread,
+                feed=feed,
+            )
+            if feed.folder:
+                folder_node(feed.folder).add(node)
+                parts = feed.folder.split("/")
+                for depth in range(1, len(parts) + 1):
+                    folders["/".join(parts[:depth])].count += feed.unread
+            else:
+                loose.append(node)
+        for node in loose:
+            root.add(node)
+        for node in folders.values():
+            node.bold = node.count > 0
+            # Subfolders before feeds, whatever order they were added in.
+            node.children.sort(key=lambda c: c.key[0] != "folder")
+            for row, child in enumerate(node.children):
+                child.row = row
+
+        self._root = root
+        self._by_id, self._by_key = {}, {}
+        stack = list(root.children)
+        while stack:
+            node = stack.pop()
+            self._by_id[len(self._by_id) + 1] = node
+            self._by_key[node.key] = node
+            stack.extend(node.children)
+        self._ids = {id(node): node_id for node_id, node in self._by_id.items()}
+
+    # ---- nodes, keys and queries ---------------------------------------------------------
+
+    def _node(self, index: _Index) -> _Node:
+        if not index.isValid():
+            return self._root
+        return self._by_id.get(index.internalId(), self._root)
+
+    def _index_of(self, node: _Node) -> QModelIndex:
+        if node is self._root:
+            return QModelIndex()
+        return self.createIndex(node.row, 0, self._ids[id(node)])
+
+    def key_for(self, index: _Index) -> SourceKey:
+        """The node's stable key; "All items" for an invalid index."""
+        return self._node(index).key if index.isValid() else ALL_KEY
+
+    def index_for_key(self, key: SourceKey) -> QModelIndex:
+        """The node with this key now, or an invalid index when it is gone."""
+        node = self._by_key.get(key)
+        return self._index_of(node) if node is not None else QModelIndex()
+
+    def query_for(self, index: _Index) -> ItemQuery:
+        """The items this node lists (all items for an invalid index or the Roles group)."""
+        return self._node(index).query
+
+    # ---- QAbstractItemModel --------------------------------------------------------------
+
+    def index(self, row: int, column: int = 0, parent: _Index = _NO_PARENT) -> QModelIndex:
+        if column != 0 or row < 0:
+            return QModelIndex()
+        node = self._node(parent)
+        if parent.isValid() and parent.column() != 0:
+            return QModelIndex()
+        if row >= len(node.children):
+            return QModelIndex()
+        return self._index_of(node.children[row])
+
+    def parent(self, index: _Index = _NO_PARENT) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        node = self._node(index)
+        if node.parent is None:
+            return QModelIndex()
+        return self._index_of(node.parent)
+
+    def rowCount(self, parent: _Index = _NO_PARENT) -> int:
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._node(parent).children)
+
+    def columnCount(self, parent: _Index = _NO_PARENT) -> int:
+        return 1
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node = self._node(index)
+        feed = node.feed
+        if role == Qt.ItemDataRole.DisplayRole:
+            if not node.count:
+                return node.text
+            return _tr("{title} ({count})").format(title=node.text, count=node.count)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if node.bold else None
+        if role == KeyRole:
+            return node.key
+        if feed is None:
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._feed_tooltip(feed)
+        if role == Qt.ItemDataRole.DecorationRole and feed.last_error:
+            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        if role == ItemRole:
+            return feed
+        if role == IdRole:
+            return feed.id
+        return None
+
+    def _feed_tooltip(self, feed: Feed) -> str:
+        lines = [feed.last_error or feed.url]
+        if feed.disabled:
+            lines.append(_tr("Disabled"))
+        elif feed.last_error and feed.next_retry_at is not None:
+            lines.append(_tr("Next retry: {when}").format(when=format_local(feed.next_retry_at)))
+        return "\n".join(lines)
