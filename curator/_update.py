@@ -184,6 +184,10 @@ def run_refresh(
 
     with closing(_parallel(fetcher, feeds, cancel)) as results:
         for result in results:
+            if result is None:  # idle: stored items must not wait for the next slow feed
+                if pending and time.monotonic() - last_commit > COMMIT_EVERY:
+                    flush()
+                continue
             fetched = result.fetched
             if result.error is None and fetched is not None and fetched.status == 304 \
                     and not result.feed.error_count and fetched.permanent_url is None:
@@ -203,9 +207,10 @@ def run_refresh(
 
 def _parallel(
     fetcher: Fetcher, feeds: list[FeedForUpdate], cancel: threading.Event | None = None
-) -> Generator[Retrieved, None, None]:
-    """Results as they complete. Workers hand results over through a bounded queue, so they
-    keep fetching while the caller stores, and memory stays bounded when storing lags."""
+) -> Generator[Retrieved | None, None, None]:
+    """Results as they complete, and None after each idle 0.1 s. Workers hand results over
+    through a bounded queue, so they keep fetching while the caller stores, and memory stays
+    bounded when storing lags."""
     workers = max(1, min(fetcher.settings.workers, len(feeds)))
     results: queue.Queue[Retrieved] = queue.Queue(maxsize=workers * 4)
 
@@ -235,6 +240,7 @@ def _parallel(
                 except queue.Empty:
                     if cancelled():
                         return  # feeds not started yet never will be
+                    yield None
             yield result
     finally:
         # The caller may stop early (a storage error, Ctrl-C, a progress callback raising):

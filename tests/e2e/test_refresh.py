@@ -605,3 +605,23 @@ def test_cancel_stops_early_and_keeps_what_was_fetched(feed_server, app: Curator
     stored = {f.id: f.total for f in app.list_feeds()}
     for outcome in result.feeds:
         assert outcome.outcome is Outcome.OK and stored[outcome.feed_id] == 2
+
+
+def test_a_stored_feed_is_reported_without_waiting_for_a_slow_one(feed_server, app: Curator
+                                                                  ) -> None:
+    # The GUI shows new items as each progress report arrives; a fast feed's items must be
+    # committed and reported while a slow feed is still downloading.
+    fast = feed_server.add("/fast.xml", rss("fast", 2))
+    slow = feed_server.add("/slow.xml", rss("slow", 1), delay=1.5)
+    fast_id, slow_id = subscribe(app, fast, slow)
+    seen: dict[int, tuple[int, int]] = {}
+
+    def progress(done: int, total: int, outcome) -> None:  # type: ignore[no-untyped-def]
+        stored = app.count_items(ItemQuery(feed_id=outcome.feed_id))
+        seen[outcome.feed_id] = (stored, feed_server.hits("/slow.xml"))
+        if outcome.feed_id == fast_id:
+            assert slow_id not in seen
+
+    app.refresh(progress=progress)
+    assert seen[fast_id][0] == 2  # committed before it was reported
+    assert slow_id in seen
