@@ -13,6 +13,19 @@ def _no_task_outlives_its_test(qtbot):
     qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=15_000)
 
 
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path_factory):
+    # Every QSettings a test creates lives in its own folder: never the user's file, and
+    # no window layout or preference leaks from one test into the next.
+    from PySide6.QtCore import QSettings
+
+    folder = str(tmp_path_factory.mktemp("settings"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, folder)
+    yield folder
+
+
 @pytest.fixture
 def shown_errors(monkeypatch):
     """Every error the UI would show, instead of a modal dialog."""
