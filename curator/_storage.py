@@ -63,6 +63,15 @@ class EntryRow(NamedTuple):
     text_content: str
 
 
+class FeedSnapshot(NamedTuple):
+    """A deleted feed's rows, held in memory to undo the removal."""
+
+    feed: dict[str, Any]  # the feeds row, column -> value
+    item_columns: tuple[str, ...]
+    items: list[tuple[Any, ...]]  # items rows, flags included
+    search: list[tuple[Any, ...]]  # items_fts rows: rowid, title, author, summary, content
+
+
 @dataclass(frozen=True)
 class ItemQuery:
     """What an item list shows. All filters combine with AND."""
@@ -173,6 +182,74 @@ class Storage:
             cur = db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
         if cur.rowcount == 0:
             raise FeedNotFoundError(f"There is no feed with id {feed_id}.")
+
+    def delete_feed_keeping(self, feed_id: int) -> FeedSnapshot:
+        """Delete a feed like delete_feed, returning its rows so restore_feed can undo it."""
+        with self.db.transaction() as db:
+            row = db.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,)).fetchone()
+            if row is None:
+                raise FeedNotFoundError(f"There is no feed with id {feed_id}.")
+            cur = db.execute("SELECT * FROM items WHERE feed_id = ? ORDER BY id", (feed_id,))
+            columns = tuple(d[0] for d in cur.description)
+            items = [tuple(r) for r in cur]
+            search = [tuple(r) for r in db.execute(
+                "SELECT rowid, title, author, summary, content FROM items_fts "
+                "WHERE rowid IN (SELECT id FROM items WHERE feed_id = ?)", (feed_id,))]
+            db.execute(
+                "DELETE FROM items_fts WHERE rowid IN (SELECT id FROM items WHERE feed_id = ?)",
+                (feed_id,),
+            )
+            db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
+        return FeedSnapshot(dict(row), columns, items, search)
+
+    def restore_feed(self, snapshot: FeedSnapshot) -> int:
+        """Put back a feed deleted by delete_feed_keeping, with its items, flags and search
+        rows. Ids are kept when still free (a selection or a link to them stays good).
+
+        Raises:
+            FeedExistsError: the feed's URL was subscribed again meanwhile.
+        """
+        url = snapshot.feed["url"]
+        with self.db.transaction() as db:
+            if db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone():
+                raise FeedExistsError(
+                    f"Cannot undo the removal: {url} was subscribed again meanwhile."
+                )
+            feed = dict(snapshot.feed)
+            if db.execute("SELECT 1 FROM feeds WHERE id = ?", (feed["id"],)).fetchone():
+                del feed["id"]  # a newer feed took the id
+            cur = db.execute(
+                f"INSERT INTO feeds ({', '.join(feed)}) VALUES ({', '.join('?' * len(feed))})",
+                tuple(feed.values()),
+            )
+            feed_id = int(cur.lastrowid or 0)
+            if not snapshot.items:
+                return feed_id
+            id_at = snapshot.item_columns.index("id")
+            feed_at = snapshot.item_columns.index("feed_id")
+            old_ids = [row[id_at] for row in snapshot.items]
+            new_ids = dict(zip(old_ids, old_ids, strict=True))
+            if _any_taken(db, old_ids):
+                # Items fetched since then took some ids: number them all anew.
+                next_id = (db.execute("SELECT max(id) FROM items").fetchone()[0] or 0) + 1
+                new_ids = {old: next_id + n for n, old in enumerate(old_ids)}
+            rows = []
+            for row in snapshot.items:
+                values = list(row)
+                values[id_at] = new_ids[values[id_at]]
+                values[feed_at] = feed_id
+                rows.append(values)
+            columns = snapshot.item_columns
+            db.executemany(
+                f"INSERT INTO items ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                rows,
+            )
+            db.executemany(
+                "INSERT INTO items_fts (rowid, title, author, summary, content) VALUES (?,?,?,?,?)",
+                [(new_ids[rowid], *rest) for rowid, *rest in snapshot.search],
+            )
+        return feed_id
 
     def feeds_for_update(self, ids: Iterable[int] | None = None) -> list[FeedForUpdate]:
         sql = ("SELECT id, url, etag, last_modified, title, site_url, error_count, last_error, "
@@ -399,10 +476,32 @@ class Storage:
                f"{'WHERE ' + ' AND '.join(where) if where else ''}")
         return int(self.db.conn.execute(sql, params).fetchone()[0])
 
+    def rename_folder(self, old: str, new: str | None) -> int:
+        """Move a folder and its subfolders under a new path; None empties them all."""
+        # substr, not LIKE: LIKE ignores case, and "tech" is not "Tech".
+        with self.db.transaction() as db:
+            cur = db.execute(
+                "UPDATE feeds SET folder = CASE WHEN ? IS NULL THEN NULL "
+                "ELSE ? || substr(folder, ?) END "
+                "WHERE folder = ? OR substr(folder, 1, ?) = ?",
+                (new, new, len(old) + 1, old, len(old) + 1, old + "/"),
+            )
+        return cur.rowcount
+
     def folders(self) -> list[str]:
         rows = self.db.conn.execute(
             "SELECT DISTINCT folder FROM feeds WHERE folder IS NOT NULL ORDER BY folder")
         return [r[0] for r in rows]
+
+
+def _any_taken(db: sqlite3.Connection, item_ids: Sequence[int]) -> bool:
+    """True when an item already has one of these ids."""
+    for start in range(0, len(item_ids), 500):  # stays under SQLite's variable limit
+        chunk = item_ids[start : start + 500]
+        sql = f"SELECT 1 FROM items WHERE id IN ({','.join('?' * len(chunk))}) LIMIT 1"
+        if db.execute(sql, chunk).fetchone():
+            return True
+    return False
 
 
 def _search_filter(text: str, where: list[str], params: list[Any]) -> bool:

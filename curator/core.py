@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from . import _update
 from ._fetch import Fetcher, FetchSettings, check_url
 from ._parser import parse_feed, sniff
 from ._sanitize import plain
-from ._storage import ItemQuery, Storage
+from ._storage import FeedSnapshot, ItemQuery, Storage
 from .errors import CuratorError, FeedError, FeedExistsError, FeedNotFoundError, NotAFeedError
 from .types import (
     AddFeedResult,
@@ -25,10 +26,33 @@ from .types import (
 )
 
 DB_NAME = "curator.db"
+FAVICONS_DIR = "favicons"
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class FoundFeed:
+    """A feed find_feeds found: the URL itself, or one a web page links to."""
+
+    url: str
+    title: str | None = None  # the page's name for it ("Comments Feed")
+    page: str | None = None  # the page that links to it; None when url is the feed itself
+    subscribed: bool = False  # already subscribed: add_feed would refuse it
+
+
+@dataclass(frozen=True)
+class RemovedFeed:
+    """A removed subscription, kept in memory so restore_feed can undo the removal."""
+
+    feed: Feed  # as it was just before the removal
+    snapshot: FeedSnapshot = field(repr=False, compare=False)
+
+    @property
+    def items(self) -> int:
+        return len(self.snapshot.items)
 
 
 class Curator:
@@ -57,12 +81,15 @@ class Curator:
         self.now = now
         self.fetch_settings = fetch or FetchSettings()
         self._fetcher: Fetcher | None = None
+        self._assets: Fetcher | None = None  # images and favicons: smaller caps
         self._fetcher_lock = threading.Lock()
         self.storage = Storage(self.data_dir / DB_NAME)
 
     def close(self) -> None:
         if self._fetcher:
             self._fetcher.close()
+        if self._assets:
+            self._assets.close()
         self.storage.close()
 
     def __enter__(self) -> Curator:
@@ -211,6 +238,70 @@ class Curator:
         self.storage.delete_feed(feed_id)
         return removed
 
+    def remove_feed_undoable(self, feed: int | str) -> RemovedFeed:
+        """Unsubscribe like remove_feed, keeping what restore_feed needs to undo it.
+
+        Raises:
+            FeedNotFoundError
+        """
+        feed_id = self._feed_id(feed)
+        removed = self.storage.get_feed(feed_id)
+        return RemovedFeed(removed, self.storage.delete_feed_keeping(feed_id))
+
+    def restore_feed(self, removed: RemovedFeed) -> Feed:
+        """Undo remove_feed_undoable: the feed, its settings and its items with their
+        read/starred/hidden flags come back, searchable again.
+
+        Raises:
+            FeedExistsError: its URL was subscribed again meanwhile.
+        """
+        return self.storage.get_feed(self.storage.restore_feed(removed.snapshot))
+
+    def find_feeds(self, url: str) -> list[FoundFeed]:
+        """The feeds at url: the URL itself when it is a feed, else the feeds the web page
+        links to (preferred formats first, comment feeds last). A URL that cannot be reached
+        now comes back as it is: add_feed subscribes it and fetches it on the next refresh.
+
+        Raises:
+            InvalidFeedURLError, NotAFeedError (a page that links to no feed),
+            FetchError (the server answered with an error status).
+        """
+        from ._discovery import discover_feeds
+        from ._fetch import HTTPStatusError
+        from .errors import FetchError
+
+        url = check_url(url)
+        try:
+            fetched = self.fetcher.fetch(url)
+        except HTTPStatusError:
+            raise
+        except FetchError:
+            return [FoundFeed(url, subscribed=self._is_subscribed(url))]
+        body = fetched.body or b""
+        if sniff(body) != "html":
+            moved = fetched.permanent_url
+            subscribed = self._is_subscribed(url) or bool(moved and self._is_subscribed(moved))
+            return [FoundFeed(url, subscribed=subscribed)]
+        charset = None
+        if fetched.content_type and "charset=" in fetched.content_type.lower():
+            charset = fetched.content_type.lower().split("charset=")[1].split(";")[0].strip()
+        found = discover_feeds(body, fetched.url, encoding=charset)
+        if not found:
+            raise NotAFeedError(f"{url} is a web page that links to no feed.")
+        return [FoundFeed(f.url, f.title, url, self._is_subscribed(f.url)) for f in found]
+
+    def _is_subscribed(self, url: str) -> bool:
+        return self.storage.feed_id_for_url(url) is not None
+
+    def rename_folder(self, old: str, new: str | None) -> int:
+        """Rename a folder, subfolders included ("Tech" -> "Work/Tech" moves "Tech/Python" to
+        "Work/Tech/Python"); None or "" lifts its feeds out of any folder. Returns how many
+        feeds moved."""
+        old_path = _clean_folder(old)
+        if old_path is None:
+            return 0
+        return self.storage.rename_folder(old_path, _clean_folder(new))
+
     def folders(self) -> list[str]:
         return self.storage.folders()
 
@@ -324,6 +415,102 @@ class Curator:
 
     def count_items(self, query: ItemQuery | None = None) -> int:
         return self.storage.count_items(query or ItemQuery())
+
+    # ---- images and favicons -------------------------------------------------------------
+
+    def _asset_fetcher(self) -> Fetcher:
+        from ._images import asset_fetcher
+
+        with self._fetcher_lock:
+            if self._assets is None:
+                self._assets = asset_fetcher(self.fetch_settings)
+            return self._assets
+
+    def fetch_image(self, url: str) -> bytes:
+        """Download one image of an item (only when the user allowed remote images).
+
+        Raises:
+            FetchError: not http(s), unreachable, not an image, or over the size cap (5 MB).
+        """
+        from ._images import fetch_image
+
+        return fetch_image(self._asset_fetcher(), url)
+
+    def fetch_images(self, urls: Sequence[str]) -> dict[str, bytes]:
+        """Download several images at once; the ones that fail are left out."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        unique = list(dict.fromkeys(urls))
+        if not unique:
+            return {}
+
+        def one(url: str) -> tuple[str, bytes | None]:
+            try:
+                return url, self.fetch_image(url)
+            except FeedError:
+                return url, None
+
+        with ThreadPoolExecutor(max_workers=min(4, len(unique))) as pool:
+            return {url: data for url, data in pool.map(one, unique) if data is not None}
+
+    def favicon(self, feed: int | str) -> bytes | None:
+        """The feed's site icon from the cache (no network), or None when not known (yet)."""
+        from ._favicon import FaviconCache, site_origin
+
+        f = self.get_feed(feed)
+        origin = site_origin(f.site_url) or site_origin(f.url)
+        return FaviconCache(self.data_dir / FAVICONS_DIR).get(origin) if origin else None
+
+    def fetch_favicons(
+        self,
+        feeds: Sequence[int | str] | None = None,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> int:
+        """Look up the site icons not in the cache yet (a site found without one is asked
+        again after a week). Sites that cannot be reached are simply tried another time.
+        Returns how many icons were found.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ._favicon import FaviconCache, Unreachable, find_favicon, site_origin
+
+        cache = FaviconCache(self.data_dir / FAVICONS_DIR)
+        if feeds is None:
+            chosen = self.list_feeds()
+        else:
+            chosen = []
+            for wanted in feeds:
+                try:
+                    chosen.append(self.get_feed(wanted))
+                except FeedNotFoundError:
+                    continue  # removed meanwhile: no icon to look for
+        pages: dict[str, str] = {}  # origin -> the page to look for its icon on
+        now = self.now()
+        for f in chosen:
+            site = f.site_url if site_origin(f.site_url) else None
+            origin = site_origin(site) or site_origin(f.url)
+            if origin and origin not in pages and cache.needs_fetch(origin, now):
+                pages[origin] = site or origin + "/"
+        if not pages:
+            return 0
+        fetcher = self._asset_fetcher()
+
+        def one(origin: str) -> bool:
+            if cancel is not None and cancel.is_set():
+                return False
+            try:
+                icon = find_favicon(fetcher, pages[origin])
+            except Unreachable:
+                return False
+            if icon is None:
+                cache.store_missing(origin, self.now())
+                return False
+            cache.store(origin, icon)
+            return True
+
+        with ThreadPoolExecutor(max_workers=min(8, len(pages))) as pool:
+            return sum(pool.map(one, list(pages)))
 
 
 def _clean_folder(folder: str | None) -> str | None:
