@@ -15,6 +15,7 @@ from curator import Curator, paths
 from curator.errors import CuratorError
 
 from . import errors, tasks
+from .i18n import install_translations
 from .mainwindow import MainWindow
 
 EXIT_WAIT_MS = 30_000  # a refresh in flight at exit ends within the fetch timeouts
@@ -43,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = QApplication([sys.argv[0] if sys.argv else "curator-gui", *qt_args])
     app.setApplicationName("Curator")
     app.setOrganizationName("Curator")
+    translators = install_translations(app)  # noqa: F841 (kept alive for the whole run)
 
     try:  # after QApplication exists: the error is a dialog
         core = Curator(paths.data_dir(args.data_dir))
@@ -51,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     window = MainWindow(core)
+    window.remember_state()  # the last session's layout and selection; saved again on close
+    window.favicons.start_fetching()  # icons the cache lacks, once, in the background
     window.show()
     previous_hook = sys.excepthook
     sys.excepthook = _crash_handler(window)

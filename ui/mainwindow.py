@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QItemSelection, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeySequence
+from PySide6.QtCore import (
+    QCoreApplication,
+    QItemSelection,
+    QModelIndex,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHeaderView,
-    QInputDialog,
     QLineEdit,
     QMainWindow,
     QSplitter,
@@ -27,15 +33,19 @@ from PySide6.QtWidgets import (
 
 from curator import Curator, ItemQuery
 from curator.errors import CuratorError
-from curator.types import AddFeedResult, ImportResult, Outcome, RefreshResult
+from curator.types import ImportResult
 
 from . import errors
+from .feeddialogs import FeedActions
 from .help import ShortcutsDialog
+from .highlight import SearchHighlightDelegate
 from .models import ItemListModel, format_local
 from .reader import ReaderView
+from .refreshing import RefreshController
 from .shortcuts import install_shortcuts
-from .sources import ALL_KEY, SourceKey, SourceTreeModel, load_sources
+from .sources import ALL_KEY, FaviconLoader, SourceKey, SourceTreeModel, load_sources
 from .tasks import Change, run_in_background
+from .windowstate import WindowState
 
 SEARCH_DELAY_MS = 250  # typing pauses longer than this run the search
 
@@ -78,21 +88,32 @@ class MainWindow(QMainWindow):
         self._source_query = ItemQuery()
         self._collapsed: set[SourceKey] = set()  # nodes the user folded, kept folded
         self._shown_item_id: int | None = None
-        self._refreshing = False
-        self._refresh_cancel = threading.Event()
         self._loading_sources = False
         self._sources_stale = False
 
         self._make_actions()
         self._make_panes()
         self._make_menus()
+        self.feed_actions = FeedActions(self)  # Feed menu, sources context menu, undo
         self.keys = install_shortcuts(self)  # j/k/n/p…, the Item menu, reader actions
         self._make_help_menu()
         self.statusBar()
+        self.refresher = RefreshController(self)  # progress, summary, auto refresh, offline
 
         self.changed.connect(self._on_changed)
         self.reload_sources()
         self.item_model.set_query(self._query())
+        self.window_state: WindowState | None = None  # set by remember_state()
+
+    def remember_state(self, settings: QSettings | None = None) -> None:
+        """Restore the last session's layout and selection now, and save them on close."""
+        self.window_state = WindowState(self, settings)
+        self.window_state.restore()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.window_state is not None:
+            self.window_state.save()
+        super().closeEvent(event)
 
     # ---- building ------------------------------------------------------------------------
 
@@ -121,6 +142,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.addAction(self.find_action)
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        view_menu.addAction(self.reader.remote_images_action)
 
         toolbar = QToolBar(self.tr("Main toolbar"), self)
         toolbar.setObjectName("main-toolbar")  # saveState() needs a name
@@ -143,6 +166,7 @@ class MainWindow(QMainWindow):
 
     def _make_panes(self) -> None:
         self.source_model = SourceTreeModel(self)
+        self.favicons = FaviconLoader(self.core, self.source_model, self)
         self.sources = QTreeView()
         self.sources.setModel(self.source_model)
         self.sources.setHeaderHidden(True)
@@ -189,7 +213,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.search)
         layout.addWidget(self.items)
 
-        self.reader = ReaderView()
+        self.reader = ReaderView(self.core)
+        # The list's search terms are marked in its titles and in the reader.
+        self.items.setItemDelegateForColumn(
+            ItemListModel.TITLE,
+            SearchHighlightDelegate(lambda: self.item_model.query.search, self.items),
+        )
+        self.item_model.modelReset.connect(
+            lambda: self.reader.set_search(self.item_model.query.search)
+        )
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sources)
@@ -234,6 +266,7 @@ class MainWindow(QMainWindow):
         self._loading_sources = False
         model = self.source_model
         model.set_data(*loaded)
+        self.favicons.update(model.feeds())  # cached icons now; missing ones fetched once
         self.sources.expandAll()  # a reset folds everything; unfold all but the user's folds
         for key in list(self._collapsed):
             self.sources.collapse(model.index_for_key(key))
@@ -306,68 +339,16 @@ class MainWindow(QMainWindow):
         errors.show_error(self, exc)
 
     def refresh(self) -> None:
-        """Fetch every feed in the background; the status bar tells how it went."""
-        if self._refreshing:
-            return
-        self._refreshing = True
-        self.refresh_action.setEnabled(False)
-        self.statusBar().showMessage(self.tr("Refreshing…"))
-        self._refresh_cancel = cancel = threading.Event()
-        run_in_background(
-            lambda: self.core.refresh(cancel=cancel),
-            on_success=self._refreshed,
-            on_error=self._refresh_failed,
-            parent=self,
-        )
+        """Fetch the due feeds in the background; the status bar shows progress and a summary."""
+        self.refresher.start()
 
     def cancel_refresh(self) -> None:
         """Stop a running refresh early (on quit); what was fetched is kept."""
-        self._refresh_cancel.set()
-
-    def _refresh_over(self) -> None:
-        self._refreshing = False
-        self.refresh_action.setEnabled(True)
-
-    def _refreshed(self, result: RefreshResult) -> None:
-        self._refresh_over()
-        self.statusBar().showMessage(
-            self.tr("{new}, {failed}").format(
-                new=self.tr("%n new items", "", result.new_items),
-                failed=self.tr("%n failed", "", result.count(Outcome.FAILED)),
-            )
-        )
-        self.changed.emit(Change.FEEDS | Change.ITEMS)
-
-    def _refresh_failed(self, exc: BaseException) -> None:
-        self._refresh_over()
-        self._failed(exc)
+        self.refresher.cancel()
 
     def add_feed(self) -> None:
-        url, ok = QInputDialog.getText(
-            self, self.tr("Add feed"), self.tr("Address of a feed, or of a web page:")
-        )
-        url = url.strip()
-        if not ok or not url:
-            return
-        self.statusBar().showMessage(self.tr("Adding {url}…").format(url=url))
-        run_in_background(
-            lambda: self.core.add_feed(url),
-            on_success=self._feed_added,
-            on_error=self._failed,
-            parent=self,
-        )
-
-    def _feed_added(self, result: AddFeedResult) -> None:
-        feed = result.feed
-        message = self.tr("Subscribed to {title}: %n new items", "", result.new_items).format(
-            title=feed.title or feed.url
-        )
-        if result.warning:
-            message = self.tr("Subscribed to {title}. {warning}").format(
-                title=feed.title or feed.url, warning=result.warning
-            )
-        self.statusBar().showMessage(message)
-        self.changed.emit(Change.FEEDS | Change.ITEMS)
+        """Open the Add feed dialog; it subscribes in the background (ui/feeddialogs.py)."""
+        self.feed_actions.add_feed()
 
     def import_opml(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

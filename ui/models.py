@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QCoreApplication,
     QDateTime,
     QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QFont
@@ -43,6 +47,42 @@ def format_local(when: datetime | None, long: bool = False) -> str:
     return f"{date} {locale.toString(local.time(), QLocale.FormatType.ShortFormat)}"
 
 
+RELATIVE_HOURS = 12  # "3 h ago" this long (even across midnight), then by calendar day
+DATE_TICK_MS = 60_000  # relative dates ("5 min ago") age: repaint the column this often
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_relative(when: datetime | None, now: datetime) -> str:
+    """A date as a reader thinks of it: "5 min ago", "3 h ago", "Yesterday", else the
+    short localized date. `now` is passed in, so tests choose it."""
+    if when is None:
+        return ""
+
+    def tr(text: str, n: int = -1) -> str:
+        return QCoreApplication.translate("ItemListModel", text, None, n)
+
+    seconds = (now - when).total_seconds()
+    if -60 <= seconds < 60:  # a clock a little ahead of ours is still "just now"
+        return tr("Just now")
+    if 0 < seconds < 3600:
+        return tr("%n min ago", int(seconds // 60))
+    local_when = QDateTime.fromSecsSinceEpoch(int(when.timestamp())).date()
+    local_today = QDateTime.fromSecsSinceEpoch(int(now.timestamp())).date()
+    if 0 < seconds and (seconds < RELATIVE_HOURS * 3600 or local_when == local_today):
+        return tr("%n h ago", int(seconds // 3600))
+    if 0 < seconds and local_when.addDays(1) == local_today:
+        return tr("Yesterday")
+    return QLocale().toString(local_when, QLocale.FormatType.ShortFormat)
+
+
+def _sort_key(item: Item) -> tuple[float, int]:
+    # The core's order (sort_date DESC, id DESC) as an ascending key, for bisect.
+    return (-item.date.timestamp(), -item.id)
+
+
 def _bold() -> QFont:
     font = QFont()
     font.setBold(True)
@@ -54,15 +94,26 @@ class ItemListModel(QAbstractTableModel):
 
     Paging uses the core's keyset cursor; results of a query that has since been replaced
     are dropped (a generation counter), and only one page is in flight at a time.
+    Items stored later (a refresh) are merged in with merge_new_items(), without a reset,
+    so the view keeps its selection.
     """
 
     TITLE, FEED, DATE = range(3)
     page_loaded = Signal()  # rows were appended (or the first page of a query arrived)
+    items_merged = Signal(int)  # rows inserted by merge_new_items() (0: nothing new)
 
-    def __init__(self, core: Curator, parent: QObject | None = None, *, page_size: int = 100):
+    def __init__(
+        self,
+        core: Curator,
+        parent: QObject | None = None,
+        *,
+        page_size: int = 100,
+        now: Callable[[], datetime] = _utcnow,
+    ):
         super().__init__(parent)
         self.core = core
         self.page_size = page_size
+        self.now = now
         self._query = ItemQuery()
         self._items: list[Item] = []
         self._rows: dict[int, int] = {}  # item id -> row
@@ -70,7 +121,13 @@ class ItemListModel(QAbstractTableModel):
         self._exhausted = True  # nothing to fetch until a query is set
         self._fetching = False
         self._generation = 0
+        self._merging = False
+        self._merge_again = False  # asked to merge while a merge was in flight
         self._bold = _bold()
+        self._date_tick = QTimer(self)
+        self._date_tick.setInterval(DATE_TICK_MS)
+        self._date_tick.timeout.connect(self._dates_aged)
+        self._date_tick.start()
 
     # ---- what to show --------------------------------------------------------------------
 
@@ -87,6 +144,7 @@ class ItemListModel(QAbstractTableModel):
         self._cursor = None
         self._exhausted = False
         self._fetching = False
+        self._merging = self._merge_again = False
         self.endResetModel()
         self.fetchMore(_NO_PARENT)
 
@@ -94,7 +152,85 @@ class ItemListModel(QAbstractTableModel):
         self.set_query(self._query)
 
     def is_loading(self) -> bool:
-        return self._fetching
+        return self._fetching or self._merging
+
+    @property
+    def merges_in_place(self) -> bool:
+        """Whether merge_new_items() keeps the rows (newest first) or reloads (search ranks)."""
+        return not self._query.search
+
+    def merge_new_items(self) -> None:
+        """Show items stored since the list was loaded (a refresh): the current query's first
+        page is read in the background and the rows it lacks are inserted where they belong,
+        so the selection and the rows around it stay. Search results are ranked, not dated:
+        they are reloaded instead."""
+        if not self.merges_in_place:
+            self.reload()
+            return
+        if self._merging:
+            self._merge_again = True
+            return
+        self._merging = True
+        generation, query = self._generation, self._query
+        run_in_background(
+            lambda: self.core.list_items(query, limit=self.page_size),
+            on_success=lambda page: self._merge_arrived(generation, page.items),
+            on_error=lambda exc: self._merge_failed(generation, exc),
+            parent=self,
+        )
+
+    def _merge_arrived(self, generation: int, newest: list[Item]) -> None:
+        if generation != self._generation:
+            return  # another query is shown now
+        self._merging = False
+        inserted = 0
+        for item in newest:
+            row = self._rows.get(item.id)
+            if row is not None:
+                self._replace(row, item)  # a refresh may have updated its title
+            elif self._belongs_in_loaded_rows(item):
+                self._insert(item)
+                inserted += 1
+        self.items_merged.emit(inserted)
+        if self._merge_again:
+            self._merge_again = False
+            self.merge_new_items()
+
+    def _merge_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self._merging = self._merge_again = False
+        errors.show_error(self, exc)
+
+    def _belongs_in_loaded_rows(self, item: Item) -> bool:
+        # An item older than the last loaded row comes with a later page (the keyset cursor);
+        # inserting it now would show it twice.
+        if self._exhausted:
+            return True
+        return bool(self._items) and _sort_key(item) < _sort_key(self._items[-1])
+
+    def _insert(self, item: Item) -> None:
+        row = bisect.bisect_left(self._items, _sort_key(item), key=_sort_key)
+        self.beginInsertRows(_NO_PARENT, row, row)
+        self._items.insert(row, item)
+        for shifted in range(row, len(self._items)):
+            self._rows[self._items[shifted].id] = shifted
+        self.endInsertRows()
+
+    def _replace(self, row: int, item: Item) -> None:
+        if item == self._items[row]:
+            return
+        self._items[row] = item
+        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+
+    def _dates_aged(self) -> None:
+        if self._items:
+            last = len(self._items) - 1
+            self.dataChanged.emit(
+                self.index(0, self.DATE),
+                self.index(last, self.DATE),
+                [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole],
+            )
 
     def item_at(self, row: int) -> Item | None:
         return self._items[row] if 0 <= row < len(self._items) else None
@@ -185,9 +321,11 @@ class ItemListModel(QAbstractTableModel):
             if column == self.FEED:
                 return item.feed_title or ""
             if column == self.DATE:
-                return format_local(item.date)
+                return format_relative(item.date, self.now())
         elif role == Qt.ItemDataRole.ToolTipRole and column == self.TITLE:
             return item.title
+        elif role == Qt.ItemDataRole.ToolTipRole and column == self.DATE:
+            return format_local(item.date, long=True)
         elif role == Qt.ItemDataRole.FontRole and not item.read:
             return self._bold
         elif role == ItemRole:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import threading
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -13,13 +14,15 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 from curator import Curator, ItemQuery
+from curator.errors import CuratorError
 from curator.types import Feed, Role
 
 from .models import IdRole, ItemRole, format_local
+from .tasks import run_in_background
 
 KeyRole = Qt.ItemDataRole.UserRole + 3  # the node's stable key, e.g. ("feed", 3)
 
@@ -101,6 +104,7 @@ class SourceTreeModel(QAbstractItemModel):
         self._by_key: dict[SourceKey, _Node] = {}
         self._bold = QFont()
         self._bold.setBold(True)
+        self._icons: dict[int, QIcon] = {}  # feed id -> its site's favicon
         self._build({})
 
     # ---- data ----------------------------------------------------------------------------
@@ -114,6 +118,17 @@ class SourceTreeModel(QAbstractItemModel):
 
     def feeds(self) -> list[Feed]:
         return list(self._feeds)
+
+    def set_icons(self, icons: dict[int, QIcon]) -> None:
+        """Show these favicons next to their feeds (kept across set_data)."""
+        self._icons.update(icons)
+        for feed_id in icons:
+            index = self.index_for_key(("feed", feed_id))
+            if index.isValid():
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def icon(self, feed_id: int) -> QIcon | None:
+        return self._icons.get(feed_id)
 
     def _build(self, counts: dict[str, int]) -> None:
         feeds = self._feeds
@@ -256,8 +271,10 @@ class SourceTreeModel(QAbstractItemModel):
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._feed_tooltip(feed)
-        if role == Qt.ItemDataRole.DecorationRole and feed.last_error:
-            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        if role == Qt.ItemDataRole.DecorationRole:
+            if feed.last_error:  # a failing feed's warning wins over its favicon
+                return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            return self._icons.get(feed.id)
         if role == ItemRole:
             return feed
         if role == IdRole:
@@ -271,3 +288,88 @@ class SourceTreeModel(QAbstractItemModel):
         elif feed.last_error and feed.next_retry_at is not None:
             lines.append(_tr("Next retry: {when}").format(when=format_local(feed.next_retry_at)))
         return "\n".join(lines)
+
+
+def read_favicons(core: Curator, feed_ids: Sequence[int]) -> dict[int, QImage]:
+    """The cached favicons of these feeds, decoded (in the background: it reads files)."""
+    images: dict[int, QImage] = {}
+    for feed_id in feed_ids:
+        try:
+            data = core.favicon(feed_id)
+        except CuratorError:
+            continue  # removed meanwhile
+        if data:
+            image = QImage.fromData(data)
+            if not image.isNull():
+                images[feed_id] = image
+    return images
+
+
+class FaviconLoader(QObject):
+    """Puts feeds' favicons in the sources tree: from the core's cache at once, and, once
+    fetching has started, looked up on the sites in the background (once per feed and site
+    address per session; the core also remembers sites without an icon for a week).
+    """
+
+    def __init__(self, core: Curator, model: SourceTreeModel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.core = core
+        self.model = model
+        self.fetching = False
+        self._read: set[int] = set()  # feeds whose cached icon was looked for
+        self._asked: set[tuple[int, str | None]] = set()  # (feed, site) fetched for
+        self._cancel = threading.Event()
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.cancel)  # quitting must not wait for slow sites
+
+    def start_fetching(self) -> None:
+        """Look up missing favicons on the network from now on (the app does; tests that
+        must stay off the internet do not)."""
+        self.fetching = True
+        self.update(self.model.feeds())
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def update(self, feeds: Sequence[Feed]) -> None:
+        """Call after the sources (re)load: shows cached icons, fetches missing ones."""
+        core = self.core
+        unread = [f.id for f in feeds if f.id not in self._read]
+        if unread:
+            self._read.update(unread)
+            self._read_icons(unread)
+        if not self.fetching or self._cancel.is_set():
+            return
+        wanted = [f for f in feeds if (f.id, f.site_url) not in self._asked]
+        if not wanted:
+            return
+        self._asked.update((f.id, f.site_url) for f in wanted)
+        ids = [f.id for f in wanted]
+        cancel = self._cancel
+        run_in_background(
+            lambda: core.fetch_favicons(ids, cancel=cancel),
+            on_success=lambda found: self._fetched(ids, found),
+            on_error=lambda _exc: None,  # favicons are decoration: no dialog for them
+            parent=self,
+        )
+
+    def _fetched(self, ids: list[int], found: int) -> None:
+        missing = [feed_id for feed_id in ids if self.model.icon(feed_id) is None]
+        if found and missing:
+            self._read_icons(missing)
+
+    def _read_icons(self, ids: list[int]) -> None:
+        core = self.core
+        run_in_background(
+            lambda: read_favicons(core, ids),
+            on_success=self._arrived,
+            on_error=lambda _exc: None,
+            parent=self,
+        )
+
+    def _arrived(self, images: dict[int, QImage]) -> None:
+        if images:
+            self.model.set_icons(
+                {feed_id: QIcon(QPixmap.fromImage(image)) for feed_id, image in images.items()}
+            )

@@ -13,6 +13,19 @@ def _no_task_outlives_its_test(qtbot):
     qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=15_000)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _translations(qapp):
+    # As the app does: English plural forms ("1 feed failed"), no other language.
+    from PySide6.QtCore import QLocale
+
+    from ui.i18n import install_translations
+
+    translators = install_translations(qapp, QLocale(QLocale.Language.English))
+    yield
+    for translator in translators:
+        qapp.removeTranslator(translator)
+
+
 @pytest.fixture(autouse=True)
 def _private_settings(tmp_path_factory):
     # Every QSettings a test creates lives in its own folder: never the user's file, and

@@ -4,11 +4,11 @@ import time
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog
 from uihelpers import FEEDS, GOLDEN_ITEMS, open_window, serve_golden, source_index, source_texts
 
 from curator import ItemQuery
-from curator.errors import InvalidFeedURLError
+from curator.errors import CuratorError
 from ui import errors
 from ui.models import IdRole, ItemListModel
 
@@ -106,7 +106,7 @@ def test_refresh_runs_in_background(window, core, feed_server, qtbot):
     assert not window.refresh_action.isEnabled()
 
     qtbot.waitUntil(window.refresh_action.isEnabled, timeout=15_000)
-    assert window.statusBar().currentMessage() == "2 new items, 1 failed"
+    assert window.refresher.summary == "2 new items, 1 feed failed"
     qtbot.waitUntil(lambda: window.item_model.rowCount() == GOLDEN_ITEMS + 2)
     assert {"Primera novedad", "Segunda novedad"} <= set(titles(window))
 
@@ -161,25 +161,30 @@ def test_remote_images_are_not_loaded(qtbot, core, feed_server):
     assert reader.loadResource(image, QUrl("file:///etc/passwd")) is None
 
 
-def test_an_error_in_a_background_op_is_shown_not_raised(window, shown_errors, monkeypatch, qtbot):
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("ftp://example.com/x", True))
-    window.add_feed_action.trigger()
+def test_an_error_in_a_background_op_is_shown_not_raised(
+    window, shown_errors, monkeypatch, qtbot, tmp_path
+):
+    unwritable = str(tmp_path / "no-such-folder" / "subs.opml")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (unwritable, ""))
+    window.export_action.trigger()
     qtbot.waitUntil(lambda: len(shown_errors) > 0)
     parent, exc = shown_errors[0]
     assert parent is window
-    assert isinstance(exc, InvalidFeedURLError)
+    assert isinstance(exc, CuratorError) and unwritable in str(exc)
     assert window.isVisible()
     assert window.statusBar().currentMessage() == ""
 
 
-def test_add_feed_subscribes_in_background(window, feed_server, monkeypatch, qtbot):
+def test_add_feed_subscribes_in_background(window, feed_server, qtbot):
     url = serve_golden(feed_server, "jsonfeed10.json")
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (f"  {url} ", True))
     window.add_feed_action.trigger()
+    dialog = window.feed_actions.add_dialog
+    dialog.url_edit.setText(f"  {url} ")
+    dialog.add_button.click()
     qtbot.waitUntil(lambda: len(window.source_model.feeds()) == 4)
     assert "Diario JSON: campaña y Größe (3)" in source_texts(window)
     assert window.statusBar().currentMessage().startswith("Subscribed to Diario JSON")
-    qtbot.waitUntil(lambda: window.item_model.rowCount() == GOLDEN_ITEMS + 3)
+    qtbot.waitUntil(lambda: window.item_model.rowCount() == 3)  # the new feed is selected
 
 
 def test_export_then_import_opml(window, core, feed_server, tmp_path, monkeypatch, qtbot):

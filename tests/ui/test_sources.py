@@ -203,3 +203,107 @@ def test_clicking_a_folder_lists_only_its_items(qtbot, core):
     window.search.setText(title)
     window.search.returnPressed.emit()
     assert model.query == ItemQuery(folder="Tech/Python", search=title)
+
+
+def red_icon():
+    from PySide6.QtGui import QColor, QIcon, QPixmap
+
+    pixmap = QPixmap(16, 16)
+    pixmap.fill(QColor("red"))
+    return QIcon(pixmap)
+
+
+def test_favicons_decorate_feeds_but_the_error_badge_wins(qtbot):
+    model = SourceTreeModel()
+    model.set_data([feed(1, "Fine"), feed(2, "Broken", last_error="HTTP 500")], {})
+    icon = red_icon()
+    with qtbot.waitSignal(model.dataChanged) as changed:
+        model.set_icons({1: icon, 2: icon, 99: icon})  # 99: a feed not shown, ignored
+    assert changed.args[0] == model.index_for_key(("feed", 1))
+    fine = model.index_for_key(("feed", 1)).data(Qt.ItemDataRole.DecorationRole)
+    assert fine.cacheKey() == icon.cacheKey()
+    broken = model.index_for_key(("feed", 2)).data(Qt.ItemDataRole.DecorationRole)
+    assert not broken.isNull() and broken.cacheKey() != icon.cacheKey()  # the warning
+    model.set_data([feed(1, "Fine", unread=2)], {})  # a reload keeps the icons
+    fine = model.index_for_key(("feed", 1)).data(Qt.ItemDataRole.DecorationRole)
+    assert fine.cacheKey() == icon.cacheKey()
+    assert model.index_for_key(ALL_KEY).data(Qt.ItemDataRole.DecorationRole) is None
+
+
+PNG_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>
+<link>{site}</link><item><title>{title} item</title><guid>{title}-1</guid></item></channel></rss>"""
+
+
+def png_bytes() -> bytes:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(16, 16, QImage.Format.Format_ARGB32)
+    image.fill(QColor("blue"))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(data.data())
+
+
+def test_window_shows_favicons_fetched_once_in_the_background(qtbot, tmp_path, feed_server):
+    from feedserver import FeedServer
+
+    from curator import Curator
+    from ui import tasks
+
+    site = feed_server.add(
+        "/site/",
+        '<html><head><link rel="icon" href="icon.png"></head></html>',
+        content_type="text/html",
+    )
+    feed_server.add("/site/icon.png", png_bytes(), content_type="image/png")
+    iconless = FeedServer().start()  # another origin, with no icon at all
+    core = Curator(tmp_path / "data")
+    try:
+        with_icon = core.add_feed(
+            feed_server.add("/a.xml", PNG_FEED.format(title="A", site=site))
+        ).feed.id
+        without = core.add_feed(
+            iconless.add("/b.xml", PNG_FEED.format(title="B", site=iconless.url("/")))
+        ).feed.id
+        feed_server.clear_log()
+        iconless.clear_log()
+
+        def decoration(window, feed_id):
+            index = source_index(window, ("feed", feed_id))
+            return index.data(Qt.ItemDataRole.DecorationRole)
+
+        window = open_window(qtbot, core)
+        qtbot.wait(100)
+        assert feed_server.requests == [] and iconless.requests == []  # not started: no network
+        assert decoration(window, with_icon) is None
+
+        window.favicons.start_fetching()  # what the app does
+        qtbot.waitUntil(lambda: decoration(window, with_icon) is not None, timeout=10_000)
+        assert decoration(window, with_icon).pixmap(16, 16).toImage().pixelColor(8, 8).name() == (
+            "#0000ff"
+        )
+        qtbot.waitUntil(lambda: iconless.hits("/favicon.ico") == 1)
+        assert feed_server.hits("/site/") == 1 and feed_server.hits("/site/icon.png") == 1
+        qtbot.waitUntil(lambda: tasks.pending() == 0)
+        assert decoration(window, without) is None
+
+        window.reload_sources()  # e.g. after a refresh: nothing is asked again
+        qtbot.waitUntil(lambda: not window._loading_sources and tasks.pending() == 0)
+        assert feed_server.hits("/site/") == 1 and iconless.hits("/") == 1
+
+        # The next session: the icon comes from the cache; the iconless site is not asked.
+        window.close()
+        feed_server.clear_log()
+        iconless.clear_log()
+        again = open_window(qtbot, core)
+        again.favicons.start_fetching()
+        qtbot.waitUntil(lambda: decoration(again, with_icon) is not None)
+        qtbot.waitUntil(lambda: tasks.pending() == 0)
+        assert feed_server.requests == [] and iconless.requests == []
+    finally:
+        qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=15_000)
+        core.close()
+        iconless.stop()

@@ -1,0 +1,69 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>FeedActions</name>
+    <message numerus="yes">
+        <source>Subscribed to {title}: %n new items</source>
+        <translation>
+            <numerusform>Subscribed to {title}: %n new item</numerusform>
+            <numerusform>Subscribed to {title}: %n new items</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n feeds moved</source>
+        <translation>
+            <numerusform>%n feed moved</numerusform>
+            <numerusform>%n feeds moved</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Folder removed; %n feeds kept outside any folder</source>
+        <translation>
+            <numerusform>Folder removed; %n feed kept outside any folder</numerusform>
+            <numerusform>Folder removed; %n feeds kept outside any folder</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Its %n items go with it, starred ones too. You can undo this for a minute.</source>
+        <translation>
+            <numerusform>Its %n item goes with it, even if starred. You can undo this for a minute.</numerusform>
+            <numerusform>Its %n items go with it, starred ones too. You can undo this for a minute.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Restored “{title}” with %n items</source>
+        <translation>
+            <numerusform>Restored “{title}” with %n item</numerusform>
+            <numerusform>Restored “{title}” with %n items</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <source>%n feeds imported</source>
+        <translation>
+            <numerusform>%n feed imported</numerusform>
+            <numerusform>%n feeds imported</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>RefreshController</name>
+    <message numerus="yes">
+        <source>%n new items</source>
+        <translation>
+            <numerusform>%n new item</numerusform>
+            <numerusform>%n new items</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n feeds failed</source>
+        <translation>
+            <numerusform>%n feed failed</numerusform>
+            <numerusform>%n feeds failed</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
