@@ -46,7 +46,12 @@ class ShortcutsDialog(QDialog):
         def key(text: str) -> str:
             return QKeySequence(text).toString(QKeySequence.SequenceFormat.NativeText)
 
-        return [
+        def native(standard: QKeySequence.StandardKey) -> str:
+            # Platform-defined (Ctrl+F here, Cmd+F on macOS); some have none on some systems.
+            found = QKeySequence.keyBindings(standard)
+            return found[0].toString(QKeySequence.SequenceFormat.NativeText) if found else ""
+
+        rows = [
             (key("J"), self.tr("Next item")),
             (key("K"), self.tr("Previous item")),
             (key("N"), self.tr("Next unread item")),
@@ -58,7 +63,16 @@ class ShortcutsDialog(QDialog):
             (key("/"), self.tr("Search")),
             (key("R"), self.tr("Refresh all feeds")),
             (key("Esc"), self.tr("In the search box: clear it, back to the list")),
+            (native(QKeySequence.StandardKey.Find), self.tr("Search")),
+            (native(QKeySequence.StandardKey.Refresh), self.tr("Refresh all feeds")),
+            (native(QKeySequence.StandardKey.New), self.tr("Add a feed")),
+            (key("F2"), self.tr("In the sources: edit the feed")),
+            (native(QKeySequence.StandardKey.Delete), self.tr("In the sources: remove the feed")),
+            (native(QKeySequence.StandardKey.Undo), self.tr("Undo removing a feed")),
+            (native(QKeySequence.StandardKey.Preferences), self.tr("Preferences")),
+            (native(QKeySequence.StandardKey.Quit), self.tr("Quit")),
         ]
+        return [(keys, text) for keys, text in rows if keys]
 
     def keys(self) -> list[str]:
         cells = (self.table.item(row, 0) for row in range(self.table.rowCount()))

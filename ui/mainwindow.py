@@ -20,12 +20,14 @@ from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequenc
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QMainWindow,
     QSplitter,
     QTableView,
     QToolBar,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -210,7 +212,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(middle)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.search)
+        layout.addLayout(self._make_filter_bar())
         layout.addWidget(self.items)
 
         self.reader = ReaderView(self.core)
@@ -232,6 +234,24 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 1)
         self.splitter.setSizes([220, 540, 440])
         self.setCentralWidget(self.splitter)
+
+    def _make_filter_bar(self) -> QHBoxLayout:
+        # Narrow any source (a feed, a folder, a role, a search) to its unread or starred items.
+        self.unread_filter = QToolButton()
+        self.unread_filter.setText(self.tr("Unread"))
+        self.unread_filter.setToolTip(self.tr("Show only unread items"))
+        self.starred_filter = QToolButton()
+        self.starred_filter.setText(self.tr("Starred"))
+        self.starred_filter.setToolTip(self.tr("Show only starred items"))
+        bar = QHBoxLayout()
+        bar.setSpacing(4)
+        bar.addWidget(self.search, 1)
+        for button in (self.unread_filter, self.starred_filter):
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.toggled.connect(self._apply_filters)
+            bar.addWidget(button)
+        return bar
 
     def _date_column_width(self) -> int:
         # Wide enough for the longest date of this locale, in the bold of unread rows.
@@ -288,7 +308,13 @@ class MainWindow(QMainWindow):
 
     def _query(self) -> ItemQuery:
         text = self.search.text().strip()
-        return dataclasses.replace(self._source_query, search=text or None)
+        source = self._source_query
+        return dataclasses.replace(
+            source,
+            search=text or None,
+            unread=source.unread or self.unread_filter.isChecked(),
+            starred=source.starred or self.starred_filter.isChecked(),
+        )
 
     def _apply_filters(self) -> None:
         self._search_timer.stop()

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication
 from uihelpers import GOLDEN_ITEMS
 
@@ -232,4 +232,9 @@ def test_help_dialog_lists_the_shortcuts(win, qtbot):
     assert {"/", "R", "Esc"} <= set(keys)
     texts = [dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())]
     assert texts[keys.index("J")] == "Next item"
+    # Every key bound anywhere in the window is on the sheet.
+    everywhere = {
+        k.toString() for a in win.findChildren(QAction) for k in a.shortcuts() if not k.isEmpty()
+    }
+    assert everywhere and everywhere <= set(keys), everywhere - set(keys)
     dialog.close()

@@ -73,6 +73,29 @@ def test_selecting_a_feed_lists_only_its_items(window, core, qtbot):
     qtbot.waitUntil(lambda: window.item_model.rowCount() == GOLDEN_ITEMS)
 
 
+def test_unread_and_starred_toggles_narrow_the_shown_source(window, core, qtbot):
+    feed = next(f for f in core.list_feeds() if f.title == "Cuaderno de campaña")
+    ids = [i.id for i in core.list_items(ItemQuery(feed_id=feed.id)).items]
+    core.mark_items(ids[:1], read=True)
+    core.mark_items(ids[1:3], starred=True)
+    window.sources.setCurrentIndex(source_index(window, ("feed", feed.id)))
+
+    def shown():
+        model = window.item_model
+        return not model.is_loading() and {model.item_at(r).id for r in range(model.rowCount())}
+
+    qtbot.waitUntil(lambda: shown() == set(ids))
+    window.unread_filter.click()
+    qtbot.waitUntil(lambda: shown() == set(ids[1:]))
+    window.starred_filter.click()  # both: unread AND starred
+    qtbot.waitUntil(lambda: shown() == set(ids[1:3]))
+    window.unread_filter.click()
+    qtbot.waitUntil(lambda: shown() == set(ids[1:3]))
+    assert window.item_model.query == ItemQuery(feed_id=feed.id, starred=True)
+    window.starred_filter.click()
+    qtbot.waitUntil(lambda: shown() == set(ids))
+
+
 def test_search_filters_the_list_after_a_pause(window, core, qtbot):
     qtbot.keyClicks(window.search, "primavera")
     assert window.item_model.query.search is None  # debounced: nothing ran yet
