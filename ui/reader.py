@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSettings, QUrl, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -106,6 +106,10 @@ class ReaderView(QTextBrowser):
         self.blocked: list[QUrl] = []  # remote resources refused for the item shown
         self.highlights: list[tuple[int, int]] = []  # document positions of search matches
         self._images: dict[str, QImage] = {}  # remote images loaded for the item shown
+        self._refit_timer = QTimer(self)
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(150)
+        self._refit_timer.timeout.connect(self._add_images)
         self._shown = 0  # bumped per item: late answers for an earlier item are dropped
         self._search: str | None = None
         self._style = reader_style(self.palette())
@@ -273,8 +277,13 @@ class ReaderView(QTextBrowser):
         if not self._images:
             return
         document = self.document()
+        # Photos wider than the pane would need sideways scrolling: shrink them to fit.
+        fit = max(64, int(self.viewport().width() - 2 * document.documentMargin() - 8))
         for url, image in self._images.items():
-            document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(url), image)
+            shown = image
+            if image.width() > fit:
+                shown = image.scaledToWidth(fit, Qt.TransformationMode.SmoothTransformation)
+            document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(url), shown)
         document.markContentsDirty(0, document.characterCount())  # lay out with the images
 
     # ---- the bar above the text ----------------------------------------------------------
@@ -305,6 +314,8 @@ class ReaderView(QTextBrowser):
         super().resizeEvent(event)
         if not self.images_bar.isHidden():
             self._place_bar()
+        if self._images and event.size().width() != event.oldSize().width():
+            self._refit_timer.start()  # once the user stops dragging the splitter
 
     # ---- light and dark ------------------------------------------------------------------
 

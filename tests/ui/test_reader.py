@@ -141,6 +141,28 @@ def test_load_images_fetches_exactly_the_images_once(qtbot, hostile, feed_server
     assert feed_server.hits("/img/tracker.png") == 1
 
 
+def test_a_wide_image_is_shrunk_to_the_pane_and_refit_on_resize(
+    qtbot, hostile, feed_server, settings
+):
+    core, _feed_id, urls = hostile
+    feed_server.add("/img/tracker.png", png(3000, 1000), content_type="image/png")
+    reader = make_reader(qtbot, core, settings)
+    reader.show_item(hostile_item(core))
+    qtbot.waitUntil(reader.images_bar.isVisible)
+    with qtbot.waitSignal(reader.images_loaded, timeout=10_000):
+        reader.load_images()
+
+    def shown_width() -> int:
+        return reader.document().resource(IMAGE, QUrl(urls["image"])).width()
+
+    assert 300 < shown_width() <= reader.viewport().width()
+    assert reader.horizontalScrollBar().maximum() == 0  # no sideways scrolling
+    reader.resize(900, 500)
+    qtbot.waitUntil(lambda: shown_width() > 600)
+    assert shown_width() <= reader.viewport().width()
+    assert feed_server.hits("/img/tracker.png") == 1  # refit from memory, not fetched again
+
+
 def test_always_for_this_feed_remembers_and_loads(qtbot, hostile, feed_server, settings):
     core, feed_id, _urls = hostile
     reader = make_reader(qtbot, core, settings)
