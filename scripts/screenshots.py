@@ -111,10 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from feedserver import FeedServer
+    from PySide6.QtCore import QLocale
     from PySide6.QtWidgets import QApplication
 
     from curator import Curator
     from ui import tasks
+    from ui.i18n import install_translations
     from ui.mainwindow import MainWindow
 
     settings_dir = tempfile.TemporaryDirectory()
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication([sys.argv[0]])
     app.setApplicationName("Curator")
     app.setOrganizationName("Curator")
+    translators = install_translations(app, QLocale(QLocale.Language.English))  # noqa: F841
     app.setStyle("Fusion")  # the same look on every machine that runs this script
     _check_fonts(app)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QElapsedTimer, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +40,19 @@ if TYPE_CHECKING:
 
 MERGE_EVERY_MS = 1000  # new items reach the list (and counts the sources) at most this often
 FAILED_LINK = "#failed-feeds"
+
+
+class _LinkLabel(QLabel):
+    """A rich-text label whose links take the new link colour when the palette changes
+    (QLabel keeps the colour it laid the text out with)."""
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            text = self.text()
+            if text:
+                self.clear()
+                self.setText(text)
 
 
 class _ProgressBridge(QObject):
@@ -100,7 +113,7 @@ class RefreshController(QObject):
     def _make_status_widgets(self) -> None:
         bar = self.window.statusBar()
         # The summary is a normal widget: a passing status message covers it for a while.
-        self.summary_label = QLabel()
+        self.summary_label = _LinkLabel()
         self.summary_label.setTextFormat(Qt.TextFormat.RichText)
         self.summary_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.LinksAccessibleByMouse
@@ -259,7 +272,11 @@ class RefreshController(QObject):
     # ---- the summary ---------------------------------------------------------------------
 
     def _show_summary(self, result: RefreshResult) -> None:
-        new = self.tr("%n new items", "", result.new_items)
+        new = (
+            self.tr("%n new items", "", result.new_items)
+            if result.new_items
+            else self.tr("No new items")
+        )
         failed = result.count(Outcome.FAILED)
         failed_text = self.tr("%n feeds failed", "", failed)
         if result.cancelled:

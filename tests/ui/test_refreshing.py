@@ -113,6 +113,30 @@ def test_new_items_appear_while_the_selection_stays_on_its_item(win, core, feed_
     assert model.item_at(win.items.currentIndex().row()).id == selected
 
 
+def link_colour_follows_the_palette(label, qtbot):
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    def has_colour(colour: QColor) -> bool:
+        image = label.grab().toImage()
+        return any(
+            image.pixelColor(x, y) == colour
+            for x in range(image.width())
+            for y in range(image.height())
+        )
+
+    app = QApplication.instance()
+    original = app.palette()
+    odd = QPalette(original)
+    odd.setColor(QPalette.ColorRole.Link, QColor(0, 200, 120))  # a colour nothing else uses
+    try:
+        assert not has_colour(QColor(0, 200, 120))
+        app.setPalette(odd)
+        qtbot.waitUntil(lambda: has_colour(QColor(0, 200, 120)))
+    finally:
+        app.setPalette(original)
+
+
 def test_summary_links_to_the_failed_feeds_and_retries_them(win, core, feed_server, qtbot):
     refresher = win.refresher
     serve_with_new_items(feed_server)
@@ -123,6 +147,8 @@ def test_summary_links_to_the_failed_feeds_and_retries_them(win, core, feed_serv
     assert refresher.summary == "2 new items, 2 feeds failed"
     assert refresher.summary_label.isVisible()
     assert FAILED_LINK in refresher.summary_label.text()
+
+    link_colour_follows_the_palette(refresher.summary_label, qtbot)
 
     refresher.summary_label.linkActivated.emit(FAILED_LINK)  # the user clicks the link
     (dialog,) = win.findChildren(FailedFeedsDialog)
@@ -142,7 +168,7 @@ def test_summary_links_to_the_failed_feeds_and_retries_them(win, core, feed_serv
     atom_hits = feed_server.hits("/feeds/atom10.xml")
     with qtbot.waitSignal(refresher.finished, timeout=15_000):
         dialog.retry_button.click()
-    assert refresher.summary == "0 new items"
+    assert refresher.summary == "No new items"
     assert FAILED_LINK not in refresher.summary_label.text()
     assert feed_server.hits("/feeds/atom10.xml") == atom_hits + 1
     assert feed_server.hits("/feeds/rss20.xml") == rss_hits  # only the failed ones
