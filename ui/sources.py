@@ -82,6 +82,17 @@ class _Node:
         return child
 
 
+def _shape(root: _Node) -> list[tuple[int, SourceKey]]:
+    """The tree's rows as (depth, key) in display order: equal shapes differ only in data."""
+    rows: list[tuple[int, SourceKey]] = []
+    stack = [(0, child) for child in reversed(root.children)]
+    while stack:
+        depth, node = stack.pop()
+        rows.append((depth, node.key))
+        stack.extend((depth + 1, child) for child in reversed(node.children))
+    return rows
+
+
 _ROLE_NAMES = {
     Role.THIRD_PARTY: "Third-party",
     Role.COMPETITOR: "Competitors",
@@ -111,10 +122,24 @@ class SourceTreeModel(QAbstractItemModel):
 
     def set_data(self, feeds: list[Feed], counts: dict[str, int]) -> None:
         """Show these feeds; counts holds "unread" and "starred" (of all items)."""
-        self.beginResetModel()
         self._feeds = list(feeds)
-        self._build(counts)
+        root = self._tree(counts)
+        if _shape(root) == _shape(self._root):
+            # Only counts, titles or states changed (every refresh): update the rows in place,
+            # so the view keeps its scroll position, selection and folds.
+            self._install(root)
+            self._changed_everywhere(QModelIndex())
+            return
+        self.beginResetModel()
+        self._install(root)
         self.endResetModel()
+
+    def _changed_everywhere(self, parent: QModelIndex) -> None:
+        rows = self.rowCount(parent)
+        if rows:
+            self.dataChanged.emit(self.index(0, 0, parent), self.index(rows - 1, 0, parent))
+            for row in range(rows):
+                self._changed_everywhere(self.index(row, 0, parent))
 
     def feeds(self) -> list[Feed]:
         return list(self._feeds)
@@ -131,6 +156,9 @@ class SourceTreeModel(QAbstractItemModel):
         return self._icons.get(feed_id)
 
     def _build(self, counts: dict[str, int]) -> None:
+        self._install(self._tree(counts))
+
+    def _tree(self, counts: dict[str, int]) -> _Node:
         feeds = self._feeds
         unread = counts.get("unread", sum(f.unread for f in feeds))
         root = _Node(("root", None), "", ItemQuery())
@@ -186,6 +214,9 @@ class SourceTreeModel(QAbstractItemModel):
             for row, child in enumerate(node.children):
                 child.row = row
 
+        return root
+
+    def _install(self, root: _Node) -> None:
         self._root = root
         self._by_id, self._by_key = {}, {}
         stack = list(root.children)

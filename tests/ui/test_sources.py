@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from uihelpers import GOLDEN_ITEMS, open_window, source_index
 
 from curator import ItemQuery
@@ -69,9 +69,31 @@ def test_source_tree_model_passes_qtmodeltester(qtmodeltester, force_py):
     qtmodeltester.check(model, force_py=force_py)
     model.set_data(FEEDS, COUNTS)
     qtmodeltester.check(model, force_py=force_py)
+    # A tester watching a fresh model through an in-place update (counts only), then a
+    # reshaping one (a model is checked once: a second check would double its handlers).
     other = SourceTreeModel()
-    other.set_data(FEEDS[:2], {"unread": 5, "starred": 0})
+    other.set_data(FEEDS, COUNTS)
     qtmodeltester.check(other, force_py=force_py)
+    other.set_data([feed(1, "Planet Python", folder="Tech/Python", unread=0), *FEEDS[1:]],
+                   {"unread": 7, "starred": 1})
+    other.set_data(FEEDS[:2], {"unread": 5, "starred": 0})
+
+
+def test_a_reload_that_only_changes_counts_updates_rows_in_place(model):
+    resets, changed = [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.dataChanged.connect(lambda first, last, roles: changed.append(first.parent()))
+    python = model.index_for_key(("folder", "Tech/Python"))
+    persistent = QPersistentModelIndex(model.index_for_key(("feed", 1)))
+    model.set_data([feed(1, "Planet Python", folder="Tech/Python", unread=1), *FEEDS[1:]],
+                   {"unread": 8, "starred": 2})
+    assert resets == [] and changed
+    assert python.data() == "Python (1)" and persistent.data() == "Planet Python (1)"
+    assert model.index_for_key(ALL_KEY).data() == "All items (8)"
+
+    model.set_data([*FEEDS, feed(6, "New one", unread=1)], COUNTS)  # a row appears: reset
+    assert resets == [1]
+    assert "New one (1)" in texts(model)
 
 
 def test_structure_roles_folders_then_loose_feeds(model):
