@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     _item_filters(ls)
     ls.add_argument("--search", metavar="QUERY",
                     help='full-text search: words, "a phrase", prefix*, -exclude, a OR b')
+    ls.add_argument("--oldest-first", action="store_true",
+                    help="oldest items first (search results stay best match first)")
     ls.add_argument("--limit", type=int, default=50)
     ls.add_argument("--cursor", help="continue after a previous page (printed with --json)")
     ls.add_argument("--content", action="store_true", help="include full content in JSON")
@@ -233,6 +235,7 @@ def _query(app, args):  # type: ignore[no-untyped-def]
         feed_id=feed_id, folder=args.folder, role=Role(args.role) if args.role else None,
         unread=args.unread, starred=args.starred, hidden_only=args.hidden,
         search=getattr(args, "search", None),
+        oldest_first=getattr(args, "oldest_first", False),
     )
 
 

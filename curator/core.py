@@ -394,7 +394,8 @@ class Curator:
         cursor: str | None = None,
         with_content: bool = False,
     ) -> ItemPage:
-        """One page of items, newest first (search results: best match first)."""
+        """One page of items, newest first unless query.oldest_first (search results: best
+        match first)."""
         return self.storage.list_items(query or ItemQuery(), limit, cursor, with_content)
 
     def get_item(self, item_id: int) -> Item:

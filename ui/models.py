@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
+    QDate,
     QDateTime,
     QLocale,
     QModelIndex,
@@ -58,24 +60,40 @@ def _utcnow() -> datetime:
 def format_relative(when: datetime | None, now: datetime) -> str:
     """A date as a reader thinks of it: "5 min ago", "3 h ago", "Yesterday", else the
     short localized date. `now` is passed in, so tests choose it."""
+    return format_relative_until(when, now)[0]
+
+
+def format_relative_until(when: datetime | None, now: datetime) -> tuple[str, float]:
+    """format_relative(), and the moment (POSIX seconds) until which, as `now` advances, the
+    text stays the same (it may change then, or later): the list caches it until then."""
     if when is None:
-        return ""
-
-    def tr(text: str, n: int = -1) -> str:
-        return QCoreApplication.translate("ItemListModel", text, None, n)
-
+        return "", math.inf
+    # Literal strings (no helper taking a variable), so that lupdate extracts them.
+    when_ts = when.timestamp()
     seconds = (now - when).total_seconds()
     if -60 <= seconds < 60:  # a clock a little ahead of ours is still "just now"
-        return tr("Just now")
+        return QCoreApplication.translate("ItemListModel", "Just now"), when_ts + 60
     if 0 < seconds < 3600:
-        return tr("%n min ago", int(seconds // 60))
-    local_when = QDateTime.fromSecsSinceEpoch(int(when.timestamp())).date()
+        minutes = int(seconds // 60)
+        text = QCoreApplication.translate("ItemListModel", "%n min ago", None, minutes)
+        return text, when_ts + (minutes + 1) * 60
+    local_when = QDateTime.fromSecsSinceEpoch(int(when_ts)).date()
     local_today = QDateTime.fromSecsSinceEpoch(int(now.timestamp())).date()
     if 0 < seconds and (seconds < RELATIVE_HOURS * 3600 or local_when == local_today):
-        return tr("%n h ago", int(seconds // 3600))
+        hours = int(seconds // 3600)
+        text = QCoreApplication.translate("ItemListModel", "%n h ago", None, hours)
+        return text, min(when_ts + (hours + 1) * 3600, _next_midnight(local_today))
     if 0 < seconds and local_when.addDays(1) == local_today:
-        return tr("Yesterday")
-    return QLocale().toString(local_when, QLocale.FormatType.ShortFormat)
+        return QCoreApplication.translate("ItemListModel", "Yesterday"), _next_midnight(
+            local_today
+        )
+    # Older than yesterday stays a date; a date in the future turns "just now" a minute ahead.
+    until = math.inf if seconds > 0 else when_ts - 60
+    return QLocale().toString(local_when, QLocale.FormatType.ShortFormat), until
+
+
+def _next_midnight(local_day: QDate) -> float:
+    return float(local_day.addDays(1).startOfDay().toSecsSinceEpoch())
 
 
 def _sort_key(item: Item) -> tuple[float, int]:

@@ -125,6 +125,8 @@ def test_items_list_show_and_mark(cli: CLI, feed_server) -> None:
     assert {it["feed_id"] for it in only_a} == {feeds[a]} and len(only_a) == 3
     assert len(cli.json("items", "list", "--feed", a)) == 3  # a URL works too
     assert len(cli.json("items", "list", "--limit", "2")) == 2
+    oldest = cli.json("items", "list", "--oldest-first")
+    assert [i["id"] for i in oldest] == [i["id"] for i in items][::-1]
     found = cli.json("items", "list", "--search", "campana")  # accents ignored
     assert len(found) == 3 and all("campaña" in it["title"] for it in found)
     assert cli.json("items", "list", "--search", "grösse OR größe", "--limit", "1") != []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -289,6 +290,27 @@ def test_keyset_pages_are_disjoint_complete_and_ordered(cur: Curator, clock: Clo
     assert flat == ids(cur)
     keys = [_sort_key(cur, i) for i in flat]
     assert keys == sorted(keys, reverse=True)
+
+
+@pytest.mark.parametrize("unread", [False, True])
+def test_oldest_first_pages_are_the_newest_first_order_reversed(
+    cur: Curator, clock: Clock, unread: bool
+) -> None:
+    _fill(cur, clock, 40)
+    query = ItemQuery(unread=unread)
+    newest = ids(cur, query)
+    flat: list[int] = []
+    cursor = None
+    while True:
+        page = cur.list_items(replace(query, oldest_first=True), limit=6, cursor=cursor)
+        flat += [it.id for it in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert flat == newest[::-1] and len(flat) == 40
+    one_feed = cur.list_items(ItemQuery(feed_id=cur.list_feeds()[0].id, oldest_first=True))
+    dates = [_sort_key(cur, it.id) for it in one_feed.items]
+    assert dates == sorted(dates) and len(dates) == 20
 
 
 def test_exact_page_has_no_next_cursor(cur: Curator, clock: Clock) -> None:
