@@ -89,7 +89,9 @@ class SearchHighlightDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         terms = self.terms()
-        if not terms:
+        if not terms or not self.spans_for(index):
+            # Nothing to mark (most rows: a search also matches summaries): the style's own
+            # painting, as without a search, and without laying the text out by hand.
             super().paint(painter, option, index)
             return
         opt = QStyleOptionViewItem(option)

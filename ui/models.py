@@ -11,7 +11,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QCoreApplication,
     QDate,
     QDateTime,
     QLocale,
@@ -32,6 +31,13 @@ from .tasks import run_in_background
 
 ItemRole = Qt.ItemDataRole.UserRole + 1  # the Item (items) or Feed/None (sources)
 IdRole = Qt.ItemDataRole.UserRole + 2  # item id, or feed id (None for "All items")
+
+# Roles as plain ints: a paint asks seven roles of every cell, and comparing ints is cheaper
+# than looking up and comparing enum members.
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_FONT = Qt.ItemDataRole.FontRole.value
+_ITEM_ROLES = frozenset({_DISPLAY, _TOOLTIP, _FONT, ItemRole, IdRole})
 
 _Index = QModelIndex | QPersistentModelIndex
 _NO_PARENT = QModelIndex()
@@ -68,25 +74,24 @@ def format_relative_until(when: datetime | None, now: datetime) -> tuple[str, fl
     text stays the same (it may change then, or later): the list caches it until then."""
     if when is None:
         return "", math.inf
-    # Literal strings (no helper taking a variable), so that lupdate extracts them.
+    # Literal calls, so that lupdate extracts the strings; plurals through Class.tr(): lupdate
+    # takes QCoreApplication.translate(..., n) with a variable n as a plain string.
     when_ts = when.timestamp()
     seconds = (now - when).total_seconds()
     if -60 <= seconds < 60:  # a clock a little ahead of ours is still "just now"
-        return QCoreApplication.translate("ItemListModel", "Just now"), when_ts + 60
+        return ItemListModel.tr("Just now"), when_ts + 60
     if 0 < seconds < 3600:
         minutes = int(seconds // 60)
-        text = QCoreApplication.translate("ItemListModel", "%n min ago", None, minutes)
+        text = ItemListModel.tr("%n min ago", "", minutes)
         return text, when_ts + (minutes + 1) * 60
     local_when = QDateTime.fromSecsSinceEpoch(int(when_ts)).date()
     local_today = QDateTime.fromSecsSinceEpoch(int(now.timestamp())).date()
     if 0 < seconds and (seconds < RELATIVE_HOURS * 3600 or local_when == local_today):
         hours = int(seconds // 3600)
-        text = QCoreApplication.translate("ItemListModel", "%n h ago", None, hours)
+        text = ItemListModel.tr("%n h ago", "", hours)
         return text, min(when_ts + (hours + 1) * 3600, _next_midnight(local_today))
     if 0 < seconds and local_when.addDays(1) == local_today:
-        return QCoreApplication.translate("ItemListModel", "Yesterday"), _next_midnight(
-            local_today
-        )
+        return ItemListModel.tr("Yesterday"), _next_midnight(local_today)
     # Older than yesterday stays a date; a date in the future turns "just now" a minute ahead.
     until = math.inf if seconds > 0 else when_ts - 60
     return QLocale().toString(local_when, QLocale.FormatType.ShortFormat), until
@@ -94,6 +99,12 @@ def format_relative_until(when: datetime | None, now: datetime) -> tuple[str, fl
 
 def _next_midnight(local_day: QDate) -> float:
     return float(local_day.addDays(1).startOfDay().toSecsSinceEpoch())
+
+
+# Rows a page brings (Qt's SQL model fetches 255 at a time). Each page that arrives costs the
+# view a relayout and a full repaint: about ten screens of rows between them keep scrolling
+# smooth, while the first page still takes a few milliseconds to read.
+PAGE_SIZE = 256
 
 
 def _sort_key(item: Item) -> tuple[float, int]:
@@ -125,7 +136,7 @@ class ItemListModel(QAbstractTableModel):
         core: Curator,
         parent: QObject | None = None,
         *,
-        page_size: int = 100,
+        page_size: int = PAGE_SIZE,
         now: Callable[[], datetime] = _utcnow,
     ):
         super().__init__(parent)
@@ -142,6 +153,9 @@ class ItemListModel(QAbstractTableModel):
         self._merging = False
         self._merge_again = False  # asked to merge while a merge was in flight
         self._bold = _bold()
+        # item id -> (date, relative text, valid from, valid until): what a paint shows of
+        # the date, so scrolling does not redo the date arithmetic of every visible row.
+        self._date_texts: dict[int, tuple[datetime, str, float, float]] = {}
         self._date_tick = QTimer(self)
         self._date_tick.setInterval(DATE_TICK_MS)
         self._date_tick.timeout.connect(self._dates_aged)
@@ -159,6 +173,7 @@ class ItemListModel(QAbstractTableModel):
         self._generation += 1
         self._query = query
         self._items, self._rows = [], {}
+        self._date_texts.clear()
         self._cursor = None
         self._exhausted = False
         self._fetching = False
@@ -242,6 +257,9 @@ class ItemListModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
 
     def _dates_aged(self) -> None:
+        # Texts still valid by their dates are dropped too: a language or time zone changed
+        # meanwhile shows within a minute.
+        self._date_texts.clear()
         if self._items:
             last = len(self._items) - 1
             self.dataChanged.emit(
@@ -328,29 +346,44 @@ class ItemListModel(QAbstractTableModel):
         return 0 if parent.isValid() else 3
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        if role not in _ITEM_ROLES or not index.isValid():
             return None
-        item = self._items[index.row()]
+        row = index.row()
+        if not 0 <= row < len(self._items):
+            return None
+        item = self._items[row]
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if column == self.TITLE:
                 title = item.title or self.tr("(untitled)")
                 return self.tr("★ {title}").format(title=title) if item.starred else title
             if column == self.FEED:
                 return item.feed_title or ""
             if column == self.DATE:
-                return format_relative(item.date, self.now())
-        elif role == Qt.ItemDataRole.ToolTipRole and column == self.TITLE:
-            return item.title
-        elif role == Qt.ItemDataRole.ToolTipRole and column == self.DATE:
-            return format_local(item.date, long=True)
-        elif role == Qt.ItemDataRole.FontRole and not item.read:
-            return self._bold
+                return self._date_text(item)
+        elif role == _FONT:
+            return None if item.read else self._bold
+        elif role == _TOOLTIP:
+            if column == self.TITLE:
+                return item.title
+            if column == self.DATE:
+                return format_local(item.date, long=True)
         elif role == ItemRole:
             return item
         elif role == IdRole:
             return item.id
         return None
+
+    def _date_text(self, item: Item) -> str:
+        now = self.now()
+        now_ts = now.timestamp()
+        when = item.date
+        cached = self._date_texts.get(item.id)
+        if cached is not None and cached[0] == when and cached[2] <= now_ts < cached[3]:
+            return cached[1]
+        text, until = format_relative_until(when, now)
+        self._date_texts[item.id] = (when, text, now_ts, until)
+        return text
 
     def headerData(
         self,

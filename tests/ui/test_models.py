@@ -9,7 +9,7 @@ from uihelpers import FEEDS, GOLDEN_ITEMS
 from curator import ItemQuery
 from curator.errors import StorageError
 from ui import errors
-from ui.models import ItemListModel, format_local, format_relative
+from ui.models import ItemListModel, format_local, format_relative, format_relative_until
 
 
 def load(qtbot, model, rows):
@@ -258,3 +258,43 @@ def test_the_date_column_is_relative_with_the_full_date_as_tooltip(qtbot, core):
     assert model.index(GOLDEN_ITEMS - 1, ItemListModel.DATE).data() == format_relative(
         model.item_at(GOLDEN_ITEMS - 1).date, now
     )
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        local(2024, 3, 6, 12),
+        local(2024, 3, 6, 23, 30),  # its "h ago" runs past midnight
+        local(2024, 3, 6, 1, 0) + timedelta(seconds=17),
+    ],
+)
+def test_a_relative_date_holds_until_the_moment_it_gives(when):
+    # The list caches a date's text until that moment: it must never read otherwise before.
+    now, end = when - timedelta(minutes=5), when + timedelta(days=3)
+    step = timedelta(seconds=37)
+    while now < end:
+        text, until = format_relative_until(when, now)
+        assert until > now.timestamp()
+        probe = now
+        while probe.timestamp() < min(until, end.timestamp()):
+            assert format_relative(when, probe) == text, (now, probe)
+            probe += step
+        now = probe if probe > now else now + step
+
+
+def test_the_date_column_ages_between_ticks(qtbot, core):
+    newest = core.list_items(limit=1).items[0]
+    clock = [newest.date + timedelta(minutes=7)]
+    model = ItemListModel(core, now=lambda: clock[0])
+    model.set_query(ItemQuery())
+    load(qtbot, model, GOLDEN_ITEMS)
+    index = model.index(0, ItemListModel.DATE)
+    assert index.data() == "7 min ago"
+    clock[0] += timedelta(seconds=59)
+    assert index.data() == "7 min ago"
+    clock[0] += timedelta(seconds=1)
+    assert index.data() == "8 min ago"  # a repaint a minute on shows it, tick or not
+    clock[0] += timedelta(hours=2)
+    assert index.data() == "2 h ago"
+    clock[0] -= timedelta(hours=3)  # a clock set back is followed too
+    assert index.data() == format_relative(newest.date, clock[0])
