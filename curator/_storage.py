@@ -374,8 +374,8 @@ class Storage:
             rows = self.db.conn.execute(sql, (*params, limit + 1)).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = f"{rows[-1]['sort_date']}|{rows[-1]['id']}" if more and rows else None
-        return ItemPage([_item(r) for r in rows], next_cursor)
+        resume = f"{rows[-1]['sort_date']}|{rows[-1]['id']}" if rows else cursor
+        return ItemPage([_item(r) for r in rows], resume if more else None, resume)
 
     def _search(
         self, text: str, where: list[str], params: list[Any], columns: str, limit: int,

@@ -108,6 +108,9 @@ class ItemPage:
 
     items: list[Item]
     next_cursor: str | None
+    # Where the list continues after this page's last item, even at the end of the list:
+    # items stored later (newer, in an oldest-first list) are read from there.
+    resume_cursor: str | None = None
 
 
 @dataclass(frozen=True)

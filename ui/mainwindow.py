@@ -206,6 +206,12 @@ class MainWindow(QMainWindow):
         header.resizeSection(ItemListModel.FEED, 150)
         header.resizeSection(ItemListModel.DATE, self._date_column_width())
         header.setHighlightSections(False)
+        # Newest first; a click on Date turns the list around (search results stay ranked).
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(ItemListModel.DATE, Qt.SortOrder.DescendingOrder)
+        self._date_order = Qt.SortOrder.DescendingOrder
+        header.sortIndicatorChanged.connect(self._sort_indicator_changed)
         self.items.selectionModel().selectionChanged.connect(self._item_selection_changed)
 
         middle = QWidget()
@@ -306,6 +312,16 @@ class MainWindow(QMainWindow):
         self._source_query = self.source_model.query_for(current)
         self._apply_filters()
 
+    def _sort_indicator_changed(self, section: int, order: Qt.SortOrder) -> None:
+        if section != ItemListModel.DATE:  # only dates sort: keep the arrow on Date
+            header = self.items.horizontalHeader()
+            header.blockSignals(True)
+            header.setSortIndicator(ItemListModel.DATE, self._date_order)
+            header.blockSignals(False)
+            return
+        self._date_order = order
+        self._apply_filters()
+
     def _query(self) -> ItemQuery:
         text = self.search.text().strip()
         source = self._source_query
@@ -314,6 +330,7 @@ class MainWindow(QMainWindow):
             search=text or None,
             unread=source.unread or self.unread_filter.isChecked(),
             starred=source.starred or self.starred_filter.isChecked(),
+            oldest_first=not text and self._date_order == Qt.SortOrder.AscendingOrder,
         )
 
     def _apply_filters(self) -> None:

@@ -147,6 +147,7 @@ class ItemListModel(QAbstractTableModel):
         self._items: list[Item] = []
         self._rows: dict[int, int] = {}  # item id -> row
         self._cursor: str | None = None
+        self._resume_cursor: str | None = None  # after the last row, even at the end
         self._exhausted = True  # nothing to fetch until a query is set
         self._fetching = False
         self._generation = 0
@@ -174,7 +175,7 @@ class ItemListModel(QAbstractTableModel):
         self._query = query
         self._items, self._rows = [], {}
         self._date_texts.clear()
-        self._cursor = None
+        self._cursor = self._resume_cursor = None
         self._exhausted = False
         self._fetching = False
         self._merging = self._merge_again = False
@@ -199,6 +200,15 @@ class ItemListModel(QAbstractTableModel):
         they are reloaded instead."""
         if not self.merges_in_place:
             self.reload()
+            return
+        if self._query.oldest_first:
+            # New items sort last: later pages bring them, and a list read to its end
+            # reads on from its last row.
+            if self._exhausted and self._resume_cursor is not None and not self._fetching:
+                self._cursor, self._exhausted = self._resume_cursor, False
+                self.fetchMore(_NO_PARENT)
+            elif not self._items:
+                self.reload()
             return
         if self._merging:
             self._merge_again = True
@@ -318,6 +328,7 @@ class ItemListModel(QAbstractTableModel):
             return
         self._fetching = False
         self._cursor = page.next_cursor
+        self._resume_cursor = page.resume_cursor
         self._exhausted = page.next_cursor is None
         # A keyset or offset page can repeat an item whose date changed meanwhile.
         fresh = [i for i in page.items if i.id not in self._rows]

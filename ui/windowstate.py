@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QByteArray, QObject, QSettings
 
 from . import settings as app_settings
+from .models import ItemListModel
 
 if TYPE_CHECKING:
     from .mainwindow import MainWindow
@@ -134,7 +135,14 @@ class WindowState(QObject):
         if (sizes := decode_sizes(values[SPLITTER], window.splitter.count())) is not None:
             window.splitter.setSizes(sizes)
         if (header := _bytes(values[HEADER])) is not None:
-            window.items.horizontalHeader().restoreState(header)
+            view_header = window.items.horizontalHeader()
+            view_header.restoreState(header)
+            # The saved date order comes back too (restoreState emits no signal).
+            order = view_header.sortIndicatorOrder()
+            view_header.blockSignals(True)
+            view_header.setSortIndicator(ItemListModel.DATE, order)
+            view_header.blockSignals(False)
+            window._sort_indicator_changed(ItemListModel.DATE, order)
         self._restored_key = decode_key(values[SOURCE]) or window._source_key
         self._pending_item = decode_item_id(values[ITEM])
         self._tree_loaded = not window._loading_sources

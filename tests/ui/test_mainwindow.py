@@ -2,7 +2,7 @@
 
 import time
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFileDialog
 from uihelpers import FEEDS, GOLDEN_ITEMS, open_window, serve_golden, source_index, source_texts
@@ -94,6 +94,29 @@ def test_unread_and_starred_toggles_narrow_the_shown_source(window, core, qtbot)
     assert window.item_model.query == ItemQuery(feed_id=feed.id, starred=True)
     window.starred_filter.click()
     qtbot.waitUntil(lambda: shown() == set(ids))
+
+
+def test_clicking_the_date_header_turns_the_list_around(window, core, qtbot):
+    header = window.items.horizontalHeader()
+    newest = [i.id for i in core.list_items(limit=100).items]
+
+    def click(section):
+        x = header.sectionViewportPosition(section) + header.sectionSize(section) // 2
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QPoint(x, header.height() // 2))
+
+    def shown():
+        model = window.item_model
+        return not model.is_loading() and [model.item_at(r).id for r in range(model.rowCount())]
+
+    click(ItemListModel.DATE)
+    qtbot.waitUntil(lambda: shown() == newest[::-1])
+    assert header.sortIndicatorSection() == ItemListModel.DATE
+    click(ItemListModel.TITLE)  # titles do not sort: the arrow stays on Date, the order too
+    assert header.sortIndicatorSection() == ItemListModel.DATE
+    assert window.item_model.query.oldest_first
+    click(ItemListModel.DATE)
+    qtbot.waitUntil(lambda: shown() == newest)
 
 
 def test_search_filters_the_list_after_a_pause(window, core, qtbot):

@@ -163,6 +163,26 @@ def test_merge_leaves_items_older_than_the_loaded_rows_to_paging(qtbot, core, fe
     assert_rows_map_is_right(model)
 
 
+def test_an_oldest_first_list_read_to_its_end_reads_on_when_items_arrive(
+    qtbot, core, feed_server
+):
+    model = ItemListModel(core, page_size=100)
+    query = ItemQuery(oldest_first=True)
+    model.set_query(query)
+    load(qtbot, model, GOLDEN_ITEMS)
+    before = ids(model)
+    assert before == [i.id for i in core.list_items(limit=100).items][::-1]
+    store_more_items(core, feed_server, NEWER)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.merge_new_items()
+    load(qtbot, model, GOLDEN_ITEMS + 1)
+    assert resets == []
+    assert ids(model)[:-1] == before and model.item_at(GOLDEN_ITEMS).title == "Lo nuevo"
+    assert ids(model) == [i.id for i in core.list_items(query, limit=100).items]
+    assert_rows_map_is_right(model)
+
+
 def test_merge_updates_rows_whose_item_changed(qtbot, core, feed_server):
     model = ItemListModel(core)
     model.set_query(ItemQuery())

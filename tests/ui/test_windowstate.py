@@ -1,7 +1,7 @@
 """The main window comes back as it was left: size, panes, columns, source and item."""
 
 import pytest
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from uihelpers import open_window, source_index
 
 from ui import tasks
@@ -78,6 +78,23 @@ def test_size_panes_columns_source_and_item_come_back(qtbot, core, settings_file
     assert second.item_model.query.feed_id == feed.id
     assert selected_item_id(second) == item_id
     qtbot.waitUntil(lambda: second.reader.item is not None and second.reader.item.id == item_id)
+
+
+def test_the_date_order_comes_back(qtbot, core, settings_file):
+    first = open_window(qtbot, core)
+    first.remember_state(settings_at(settings_file))
+    first.items.horizontalHeader().setSortIndicator(
+        ItemListModel.DATE, Qt.SortOrder.AscendingOrder
+    )
+    assert first.item_model.query.oldest_first
+    first.close()
+
+    second = reopen(qtbot, core, settings_file)
+    qtbot.waitUntil(lambda: settled(second))
+    assert second.item_model.query.oldest_first
+    header = second.items.horizontalHeader()
+    assert header.sortIndicatorSection() == ItemListModel.DATE
+    assert header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
 
 
 def test_nothing_selected_is_restored_as_nothing_selected(qtbot, core, settings_file):

@@ -308,6 +308,13 @@ def test_oldest_first_pages_are_the_newest_first_order_reversed(
         if cursor is None:
             break
     assert flat == newest[::-1] and len(flat) == 40
+    # The end of an oldest-first list reads on from its last row when newer items arrive.
+    last = cur.list_items(replace(query, oldest_first=True), limit=100)
+    assert last.next_cursor is None and last.resume_cursor is not None
+    c = add(cur, f"c{unread}")
+    store(cur, c, [entry("later", published=T0 + timedelta(days=2))])
+    (later,) = cur.list_items(replace(query, oldest_first=True), cursor=last.resume_cursor).items
+    assert later.title == "Item later"
     one_feed = cur.list_items(ItemQuery(feed_id=cur.list_feeds()[0].id, oldest_first=True))
     dates = [_sort_key(cur, it.id) for it in one_feed.items]
     assert dates == sorted(dates) and len(dates) == 20
