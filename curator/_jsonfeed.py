@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urljoin
 
+from curator._parser import categories
 from curator._types import ParsedEntry, ParsedFeed
 from curator.errors import ParseError
 
@@ -82,6 +83,7 @@ def _entry(item: dict[str, Any], feed_author: str | None) -> ParsedEntry:
         content=content,
         published=_date(item.get("date_published")),
         updated=_date(item.get("date_modified")),
+        categories=categories(tags if isinstance(tags := item.get("tags"), list) else ()),
     )
 
 

@@ -7,6 +7,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,7 +113,7 @@ def _well_formed(body: bytes) -> bool:
 def parse_fast(body: bytes, url: str) -> ParsedFeed:
     import fastfeedparser
 
-    parsed = fastfeedparser.parse(body.removeprefix(_BOM).lstrip(), include_tags=False)
+    parsed = fastfeedparser.parse(body.removeprefix(_BOM).lstrip(), include_tags=True)
     feed = parsed.get("feed") or {}
     # Without a guid fastfeedparser repeats the link as id; feedparser gives None. Only a
     # document with no guid/id element at all is sure to have no guid equal to its link.
@@ -128,6 +129,7 @@ def parse_fast(body: bytes, url: str) -> ParsedFeed:
             content=_content(e),
             published=_iso_date(e.get("published")),
             updated=_iso_date(e.get("updated")),
+            categories=categories(t.get("term") for t in e.get("tags") or ()),
         )
         for e in parsed.get("entries") or ()
     ]
@@ -174,6 +176,7 @@ def parse_lenient(body: bytes, url: str, content_type: str | None = None) -> Par
             published=_struct_date(e.get("published_parsed")),
             # dict.get: feedparser's e.get("updated_parsed") falls back to published_parsed.
             updated=_struct_date(dict.get(e, "updated_parsed")),
+            categories=categories(t.get("term") for t in e.get("tags") or ()),
         )
         for e in parsed.entries
     ]
@@ -187,6 +190,30 @@ def _lenient_author(e: Any) -> Any:
     author, detail = e.get("author"), e.get("author_detail") or {}
     name, email = detail.get("name"), detail.get("email")
     return name if name and email and author == f"{name} ({email})" else author
+
+
+MAX_CATEGORIES = 20  # a feed may list hundreds: only the first few are worth suggesting
+_CATEGORY_MAX_LENGTH = 100
+
+
+def categories(terms: Iterable[Any]) -> tuple[str, ...]:
+    """An entry's category terms, whitespace collapsed, without blanks, duplicates (ignoring
+    case), over-long junk or more than MAX_CATEGORIES."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for term in terms:
+        if not isinstance(term, str):
+            continue
+        text = " ".join(term.split())
+        if not text.isprintable():  # control characters, lone surrogates from JSON
+            text = "".join(c for c in text if c.isprintable())
+        key = text.casefold()
+        if text and len(text) <= _CATEGORY_MAX_LENGTH and key not in seen:
+            seen.add(key)
+            out.append(text)
+            if len(out) == MAX_CATEGORIES:
+                break
+    return tuple(out)
 
 
 def _str(value: Any) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class EntryRow(NamedTuple):
     content_hash: str
     text_summary: str
     text_content: str
+    categories: str | None = None  # JSON array of the entry's category terms; None: none
 
 
 class FeedSnapshot(NamedTuple):
@@ -70,6 +72,7 @@ class FeedSnapshot(NamedTuple):
     item_columns: tuple[str, ...]
     items: list[tuple[Any, ...]]  # items rows, flags included
     search: list[tuple[Any, ...]]  # items_fts rows: rowid, title, author, summary, content
+    annotations: Sequence[tuple[Any, ...]] = ()  # item_id, note, commentary, updated_at
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,9 @@ class ItemQuery:
     starred: bool = False
     include_hidden: bool = False
     hidden_only: bool = False
-    search: str | None = None
+    search: str | None = None  # also finds items by the user's note and commentary
     oldest_first: bool = False  # lists only: search results come best match first
+    annotated: bool = False  # only items with a note or a commentary
 
 
 _FEED_COLUMNS = """
@@ -95,7 +99,9 @@ _FEED_COLUMNS = """
 _ITEM_COLUMNS = """
     i.id, i.feed_id, coalesce(f.user_title, f.title) AS feed_title, i.title, i.link, i.author,
     i.published, i.updated, i.first_seen, i.summary, {content} AS content, i.read, i.starred,
-    i.hidden, i.guid, i.sort_date
+    i.hidden, i.guid, i.sort_date, i.categories,
+    EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id AND a.commentary != '')
+        AS has_commentary
 """
 
 
@@ -180,6 +186,7 @@ class Storage:
                 "DELETE FROM items_fts WHERE rowid IN (SELECT id FROM items WHERE feed_id = ?)",
                 (feed_id,),
             )
+            _delete_annotation_search(db, feed_id)  # the annotations cascade; these do not
             cur = db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
         if cur.rowcount == 0:
             raise FeedNotFoundError(f"There is no feed with id {feed_id}.")
@@ -196,12 +203,16 @@ class Storage:
             search = [tuple(r) for r in db.execute(
                 "SELECT rowid, title, author, summary, content FROM items_fts "
                 "WHERE rowid IN (SELECT id FROM items WHERE feed_id = ?)", (feed_id,))]
+            annotations = [tuple(r) for r in db.execute(
+                "SELECT item_id, note, commentary, updated_at FROM annotations "
+                "WHERE item_id IN (SELECT id FROM items WHERE feed_id = ?)", (feed_id,))]
             db.execute(
                 "DELETE FROM items_fts WHERE rowid IN (SELECT id FROM items WHERE feed_id = ?)",
                 (feed_id,),
             )
+            _delete_annotation_search(db, feed_id)
             db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
-        return FeedSnapshot(dict(row), columns, items, search)
+        return FeedSnapshot(dict(row), columns, items, search, annotations)
 
     def restore_feed(self, snapshot: FeedSnapshot) -> int:
         """Put back a feed deleted by delete_feed_keeping, with its items, flags and search
@@ -250,6 +261,11 @@ class Storage:
                 "INSERT INTO items_fts (rowid, title, author, summary, content) VALUES (?,?,?,?,?)",
                 [(new_ids[rowid], *rest) for rowid, *rest in snapshot.search],
             )
+            notes = [(new_ids[item_id], *rest) for item_id, *rest in snapshot.annotations]
+            db.executemany("INSERT INTO annotations (item_id, note, commentary, updated_at) "
+                           "VALUES (?,?,?,?)", notes)
+            db.executemany("INSERT INTO annotations_fts (rowid, note, commentary) VALUES (?,?,?)",
+                           [(item_id, note, commentary) for item_id, note, commentary, _ in notes])
         return feed_id
 
     def feeds_for_update(self, ids: Iterable[int] | None = None) -> list[FeedForUpdate]:
@@ -296,11 +312,12 @@ class Storage:
             ids = range(next_id, next_id + len(new))
             db.executemany(
                 "INSERT INTO items (id, feed_id, key, guid, link, title, author, summary, content,"
-                " published, updated, first_seen, sort_date, content_hash)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " published, updated, first_seen, sort_date, content_hash, categories)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (i, feed_id, r.key, r.guid, r.link, r.title, r.author, r.summary, r.content,
-                     r.published, r.updated, now_s, r.published or now_s, r.content_hash)
+                     r.published, r.updated, now_s, r.published or now_s, r.content_hash,
+                     r.categories)
                     for i, r in zip(ids, new, strict=True)
                 ],
             )
@@ -314,11 +331,11 @@ class Storage:
         if changed:
             db.executemany(
                 "UPDATE items SET guid=?, link=?, title=?, author=?, summary=?, content=?,"
-                " published=?, updated=?, sort_date=coalesce(?, first_seen), content_hash=?"
-                " WHERE id=?",
+                " published=?, updated=?, sort_date=coalesce(?, first_seen), content_hash=?,"
+                " categories=? WHERE id=?",
                 [
                     (r.guid, r.link, r.title, r.author, r.summary, r.content, r.published,
-                     r.updated, r.published, r.content_hash, item_id)
+                     r.updated, r.published, r.content_hash, r.categories, item_id)
                     for item_id, r in changed
                 ],
             )
@@ -390,15 +407,46 @@ class Storage:
             offset = int(cursor[2:]) if cursor and cursor.startswith("o:") else 0
         except ValueError:
             raise InvalidSearchError("The page cursor is not valid.") from None
-        restrictive = len(where) > 1 or (where and where[0] != "i.hidden = 0")
-        floor = self._rank_floor(match)
-        rows = self._ranked(match, floor, where, params, columns, limit, offset)
-        if floor and restrictive and len(rows) <= limit:
-            # The newest matches held too few of this filter's items: rank them all.
-            rows = self._ranked(match, 0, where, params, columns, limit, offset)
+        # Items found by what the user wrote about them come first, then the ranked rest.
+        noted = self._noted(match, where, params, columns)
+        exclude = [r["id"] for r in noted]
+        if offset < len(noted):
+            rows = noted[offset : offset + limit + 1]
+            if len(rows) <= limit:
+                rows += self._best(match, where, params, columns, limit - len(rows), 0, exclude)
+        else:
+            rows = self._best(match, where, params, columns, limit, offset - len(noted), exclude)
         more = len(rows) > limit
         rows = rows[:limit]
         return ItemPage([_item(r) for r in rows], f"o:{offset + limit}" if more else None)
+
+    def _best(
+        self, match: str, where: list[str], params: list[Any], columns: str, limit: int,
+        offset: int, exclude: list[int],
+    ) -> list[sqlite3.Row]:
+        """Up to limit + 1 items whose text matches, best first."""
+        restrictive = len(where) > 1 or (where and where[0] != "i.hidden = 0")
+        floor = self._rank_floor(match)
+        rows = self._ranked(match, floor, where, params, columns, limit, offset, exclude)
+        if floor and restrictive and len(rows) <= limit:
+            # The newest matches held too few of this filter's items: rank them all.
+            rows = self._ranked(match, 0, where, params, columns, limit, offset, exclude)
+        return rows
+
+    def _noted(
+        self, match: str, where: list[str], params: list[Any], columns: str,
+    ) -> list[sqlite3.Row]:
+        """Every item (within the filters) whose note or commentary matches, best first.
+        Few: the user wrote each of them."""
+        ids = _annotation_matches(self.db.conn, match)
+        if not ids:
+            return []
+        sql = (f"SELECT {columns} FROM items i JOIN feeds f ON f.id = i.feed_id "
+               f"WHERE {' AND '.join(['i.id IN (SELECT value FROM json_each(?))', *where])}")
+        with wrap_errors():
+            rows = self.db.conn.execute(sql, (json.dumps(ids), *params)).fetchall()
+        order = {item_id: n for n, item_id in enumerate(ids)}
+        return sorted(rows, key=lambda r: order[r["id"]])
 
     def _rank_floor(self, match: str) -> int:
         """The lowest rowid among the newest RANK_CANDIDATES matches (0: rank every match).
@@ -416,21 +464,27 @@ class Storage:
 
     def _ranked(
         self, match: str, floor: int, where: list[str], params: list[Any], columns: str,
-        limit: int, offset: int,
+        limit: int, offset: int, exclude: list[int] | None = None,
     ) -> list[sqlite3.Row]:
+        # Items already listed for their annotation; the SQL is unchanged when there are none.
+        skip = " AND rowid NOT IN (SELECT value FROM json_each(?))" if exclude else ""
         if where == ["i.hidden = 0"]:
             # The common case ranks inside the FTS index and joins only one page; joining
             # every candidate first cost more than the ranking itself.
             sql = (
                 "WITH top AS (SELECT rowid AS id, bm25(items_fts, 10.0, 4.0, 2.0, 1.0) AS score"
                 " FROM items_fts WHERE items_fts MATCH ? AND rowid >= ?"
-                " AND rowid NOT IN (SELECT id FROM items WHERE hidden = 1)"
+                f" AND rowid NOT IN (SELECT id FROM items WHERE hidden = 1){skip}"
                 " ORDER BY score LIMIT ? OFFSET ?) "
                 f"SELECT {columns} FROM top JOIN items i ON i.id = top.id "
                 "JOIN feeds f ON f.id = i.feed_id ORDER BY top.score, i.sort_date DESC")
-            args: tuple[Any, ...] = (match, floor, limit + 1, offset)
+            args: tuple[Any, ...] = (match, floor, *([json.dumps(exclude)] if skip else []),
+                                     limit + 1, offset)
         else:
             conditions = ["items_fts MATCH ?", "items_fts.rowid >= ?", *where]
+            if skip:
+                conditions.append("items_fts.rowid NOT IN (SELECT value FROM json_each(?))")
+                params = [*params, json.dumps(exclude)]
             sql = (f"SELECT {columns} FROM items_fts JOIN items i ON i.id = items_fts.rowid "
                    f"JOIN feeds f ON f.id = i.feed_id WHERE {' AND '.join(conditions)} "
                    "ORDER BY bm25(items_fts, 10.0, 4.0, 2.0, 1.0), i.sort_date DESC "
@@ -462,7 +516,7 @@ class Storage:
 
     def mark_all_read(self, query: ItemQuery) -> int:
         where, params = _filters(query)
-        if query.search and not _search_filter(query.search, where, params):
+        if query.search and not _search_filter(self.db.conn, query.search, where, params):
             return 0
         where.append("i.read = 0")
         with self.db.transaction() as db:
@@ -473,7 +527,7 @@ class Storage:
 
     def count_items(self, query: ItemQuery) -> int:
         where, params = _filters(query)
-        if query.search and not _search_filter(query.search, where, params):
+        if query.search and not _search_filter(self.db.conn, query.search, where, params):
             return 0
         sql = ("SELECT count(*) FROM items i JOIN feeds f ON f.id = i.feed_id "
                f"{'WHERE ' + ' AND '.join(where) if where else ''}")
@@ -507,16 +561,43 @@ def _any_taken(db: sqlite3.Connection, item_ids: Sequence[int]) -> bool:
     return False
 
 
-def _search_filter(text: str, where: list[str], params: list[Any]) -> bool:
+def _search_filter(
+    conn: sqlite3.Connection, text: str, where: list[str], params: list[Any]
+) -> bool:
     """Restrict a count or bulk change to search matches; False when nothing can match."""
     from ._search import to_fts_query
 
     match = to_fts_query(text)
     if match is None:
         return False
-    where.append("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
-    params.append(match)
+    noted = _annotation_matches(conn, match)
+    if noted:
+        where.append("(i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?) "
+                     "OR i.id IN (SELECT value FROM json_each(?)))")
+        params += [match, json.dumps(noted)]
+    else:
+        where.append("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
+        params.append(match)
     return True
+
+
+def _annotation_matches(conn: sqlite3.Connection, match: str) -> list[int]:
+    """Ids of the items whose note or commentary match, best first."""
+    try:
+        with wrap_errors():
+            rows = conn.execute("SELECT rowid FROM annotations_fts WHERE annotations_fts "
+                                "MATCH ? ORDER BY rank", (match,)).fetchall()
+    except sqlite3.OperationalError:
+        # A term limited to an item field (title:, author:...) names no annotation column:
+        # such a search is about the item's own text.
+        return []
+    return [r[0] for r in rows]
+
+
+def _delete_annotation_search(db: sqlite3.Connection, feed_id: int) -> None:
+    db.execute("DELETE FROM annotations_fts WHERE rowid IN "
+               "(SELECT item_id FROM annotations WHERE item_id IN "
+               "(SELECT id FROM items WHERE feed_id = ?))", (feed_id,))
 
 
 def _filters(q: ItemQuery) -> tuple[list[str], list[Any]]:
@@ -545,6 +626,8 @@ def _filters(q: ItemQuery) -> tuple[list[str], list[Any]]:
         where.append("+i.read = 0" if narrowed else "i.read = 0")
     if q.starred:
         where.append("i.starred = 1")
+    if q.annotated:
+        where.append("i.id IN (SELECT item_id FROM annotations)")
     if q.hidden_only:
         where.append("i.hidden = 1")
     elif not q.include_hidden:
@@ -571,4 +654,6 @@ def _item(r: sqlite3.Row) -> Item:
         updated=from_iso(r["updated"]), first_seen=from_iso(r["first_seen"]),  # type: ignore[arg-type]
         summary=r["summary"], content=r["content"], read=bool(r["read"]),
         starred=bool(r["starred"]), hidden=bool(r["hidden"]), guid=r["guid"],
+        has_commentary=bool(r["has_commentary"]),
+        categories=json.loads(r["categories"]) if r["categories"] else [],
     )

@@ -17,6 +17,8 @@ class ParsedEntry(NamedTuple):
     content: str | None  # HTML or text (the fullest body the feed gives)
     published: datetime | None  # aware, UTC
     updated: datetime | None  # aware, UTC
+    # RSS <category>, Atom <category term>, JSON Feed tags: stripped, deduplicated, capped
+    categories: tuple[str, ...] = ()
 
 
 class ParsedFeed(NamedTuple):

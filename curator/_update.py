@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import queue
 import threading
@@ -89,15 +90,20 @@ def entry_rows(parsed: ParsedFeed, feed_url: str) -> list[EntryRow]:
         author = plain(e.author)
         published = iso(e.published or e.updated)
         updated = iso(e.updated)
+        # Categories count only when there are some (sorted: the two parsers may order RSS
+        # <category> and <dc:subject> differently), so items without any keep their hash.
+        fields = [link, title, author, summary, content, published]
+        if e.categories:
+            fields.append("\x1e".join(sorted(e.categories)))
         digest = hashlib.blake2b(
-            "\x1f".join(x or "" for x in (link, title, author, summary, content, published))
-            .encode("utf-8", "surrogatepass"),
+            "\x1f".join(x or "" for x in fields).encode("utf-8", "surrogatepass"),
             digest_size=12,
         ).hexdigest()
         rows.append(EntryRow(
             key=key, guid=e.guid, link=link, title=title, author=author, summary=summary,
             content=content, published=published, updated=updated, content_hash=digest,
             text_summary=sanitized_to_text(summary), text_content=sanitized_to_text(content),
+            categories=json.dumps(e.categories, ensure_ascii=False) if e.categories else None,
         ))
     return rows
 

@@ -82,6 +82,48 @@ def _parser() -> argparse.ArgumentParser:
         mk.add_argument(f"--{flag}", action="store_true")
     ma = isub.add_parser("mark-all-read", parents=[common], help="mark every listed item read")
     _item_filters(ma)
+
+    ck = sub.add_parser("check", parents=[common],
+                        help="count a post as a network counts it, against its limit")
+    ck.add_argument("--network", required=True, metavar="NETWORK",
+                    help="x, bluesky, mastodon or linkedin")
+    ck.add_argument("--limit", type=int, metavar="N",
+                    help="the limit to check against (default: the network's; Mastodon: 500)")
+    ck_text = ck.add_mutually_exclusive_group(required=True)
+    ck_text.add_argument("--text", metavar="TEXT")
+    ck_text.add_argument("--text-file", metavar="FILE",
+                         help="read the post from FILE (UTF-8; '-' for standard input)")
+
+    drafts = sub.add_parser("drafts", help="write posts", parents=[common])
+    dsub = drafts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    dn = dsub.add_parser("new", parents=[common], help="start a draft, blank or about an item")
+    dn.add_argument("--item", type=int, metavar="ID",
+                    help="the item it is about (its link, title and source are carried along)")
+    dn_text = dn.add_mutually_exclusive_group()
+    dn_text.add_argument("--text", metavar="TEXT")
+    dn_text.add_argument("--text-file", metavar="FILE",
+                         help="read the text from FILE (UTF-8; '-' for standard input)")
+    dn.add_argument("--template", metavar="NAME",
+                    help="template (name or id); without a text, the draft is the template "
+                    "filled in with the item and your commentary on it")
+    dsub.add_parser("list", parents=[common], help="list drafts, last edited first")
+    ds = dsub.add_parser("show", parents=[common], help="show a draft and its variants")
+    ds.add_argument("id", type=int)
+
+    templates = sub.add_parser("templates", help="approved messages with placeholders",
+                               parents=[common])
+    tsub = templates.add_subparsers(dest="action", metavar="ACTION", required=True)
+    tl = tsub.add_parser("list", parents=[common], help="list templates by segment")
+    tl.add_argument("--segment", help="only this audience segment")
+    ta = tsub.add_parser("add", parents=[common],
+                         help="add a template: {title} {url} {source} {author} {commentary} "
+                         "{quote} {hashtags}; {{ and }} for literal braces")
+    ta.add_argument("name")
+    ta_body = ta.add_mutually_exclusive_group(required=True)
+    ta_body.add_argument("--body", metavar="TEXT")
+    ta_body.add_argument("--body-file", metavar="FILE",
+                         help="read the body from FILE (UTF-8; '-' for standard input)")
+    ta.add_argument("--segment", default="", help='audience segment ("CFOs", "engineers")')
     return p
 
 
@@ -92,6 +134,8 @@ def _item_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unread", action="store_true")
     p.add_argument("--starred", action="store_true")
     p.add_argument("--hidden", action="store_true", help="only hidden items")
+    p.add_argument("--annotated", action="store_true",
+                   help="only items with a note or a commentary")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "check":  # pure counting: needs no database
+        return check(args)
     from ._fetch import FetchSettings
     from .core import Curator
 
@@ -234,7 +280,7 @@ def _query(app, args):  # type: ignore[no-untyped-def]
     return ItemQuery(
         feed_id=feed_id, folder=args.folder, role=Role(args.role) if args.role else None,
         unread=args.unread, starred=args.starred, hidden_only=args.hidden,
-        search=getattr(args, "search", None),
+        search=getattr(args, "search", None), annotated=args.annotated,
         oldest_first=getattr(args, "oldest_first", False),
     )
 
@@ -255,7 +301,8 @@ def items_list(app, args) -> int:  # type: ignore[no-untyped-def]
     if not page.items:
         print("No items.")
     for it in page.items:
-        flags = ("*" if it.starred else " ") + ("N" if not it.read else " ")
+        flags = (("*" if it.starred else " ") + ("N" if not it.read else " ")
+                 + ("C" if it.has_commentary else " "))
         print(f"{it.id:>7} {flags} {_local(it.date)}  {(it.feed_title or '')[:24]:<24}  "
               f"{it.title or '(untitled)'}")
     if page.next_cursor:
@@ -305,6 +352,131 @@ def items_mark_all(app, args) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
+def check(args: argparse.Namespace) -> int:
+    from .counting import measure
+    from .errors import CuratorError
+
+    if args.text is not None:
+        text = args.text
+    else:
+        try:
+            raw = (sys.stdin.buffer.read() if args.text_file == "-"
+                   else Path(args.text_file).read_bytes())
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CuratorError(f"{args.text_file} is not UTF-8 text.") from None
+        # An editor's final newline is not part of the post.
+        text = text.removesuffix("\n").removesuffix("\r")
+    m = measure(args.network, text, limit=args.limit)
+    state = "ok" if m.ok else f"over by {m.length - m.limit}"
+    _emit(args, m.to_json(), f"{args.network.strip().lower()}: {m.length}/{m.limit} {state}")
+    return 0
+
+
+def _read_text(path: str) -> str:
+    """A UTF-8 file's text ('-': standard input), without an editor's final newline."""
+    from .errors import CuratorError
+
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CuratorError(f"{path} is not UTF-8 text.") from None
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+def drafts_new(app, args) -> int:  # type: ignore[no-untyped-def]
+    from .errors import CuratorError
+
+    text = args.text if args.text is not None else (
+        _read_text(args.text_file) if args.text_file is not None else None)
+    template = app.get_template(args.template) if args.template else None
+    if text is None and template is None:
+        raise CuratorError("Give the draft's text with --text or --text-file, or a --template "
+                           "to fill in.")
+    draft = app.new_draft(item_id=args.item, text=text or "",
+                          template_id=template.id if template else None)
+    if text is None and template is not None:
+        from .compose import item_fields, render_template
+
+        note = app.annotation(args.item) if args.item is not None else None
+        values = {**item_fields(draft), "commentary": note.commentary if note else "",
+                  "quote": "", "hashtags": ""}
+        app.save_draft_text(draft.id, render_template(template.body, values))
+        draft = app.get_draft(draft.id)
+    _emit(args, draft.to_json(), f"Draft {draft.id} saved.")
+    return 0
+
+
+def _draft_line(d: Any) -> str:
+    first = (d.text.strip().splitlines() or ["(empty)"])[0]
+    first = first if len(first) <= 60 else first[:59] + "…"
+    about = f"  [{d.item_title}]" if d.item_title else ""
+    return f"{d.id:>5}  {_local(d.updated_at)}  {first}{about}"
+
+
+def drafts_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    drafts = app.list_drafts()
+    if args.json:
+        _emit(args, [d.to_json() for d in drafts])
+        return 0
+    if not drafts:
+        print('No drafts yet. Start one with: curator drafts new --text "..."')
+    for d in drafts:
+        print(_draft_line(d))
+    return 0
+
+
+def drafts_show(app, args) -> int:  # type: ignore[no-untyped-def]
+    d = app.get_draft(args.id)
+    if args.json:
+        _emit(args, d.to_json())
+        return 0
+    deleted = f" (deleted {_local(d.deleted_at)})" if d.deleted_at else ""
+    print(f"Draft {d.id}, edited {_local(d.updated_at)}{deleted}")
+    if d.item_title or d.item_link:
+        role = f", {d.item_role.value}" if d.item_role else ""
+        print(f"About: {d.item_title or '(untitled)'} ({d.item_source or '-'}{role})")
+        if d.item_link:
+            print(d.item_link)
+    print()
+    print(d.text or "(empty)")
+    names = {a.id: a.name for a in app.list_accounts()}
+    for v in d.variants:
+        print()
+        state = "follows the draft" if v.synced else "edited"
+        print(f"-- {names.get(v.account_id, v.account_id)} ({state}):")
+        if not v.synced:
+            print(v.text or "(empty)")
+    return 0
+
+
+def templates_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    templates = app.list_templates(args.segment)
+    if args.json:
+        _emit(args, [t.to_json() for t in templates])
+        return 0
+    if not templates:
+        print("No templates yet. Add one with: curator templates add NAME --body "
+              "'{commentary} {url}'")
+    segment = None
+    for t in templates:
+        if t.segment != segment:
+            segment = t.segment
+            print(f"{segment or '(every segment)'}:")
+        body = t.body.replace("\n", " / ")
+        print(f"{t.id:>5}  {t.name}: {body if len(body) <= 70 else body[:69] + '…'}")
+    return 0
+
+
+def templates_add(app, args) -> int:  # type: ignore[no-untyped-def]
+    body = args.body if args.body is not None else _read_text(args.body_file)
+    t = app.add_template(args.name, body, segment=args.segment)
+    where = f" for {t.segment}" if t.segment else ""
+    _emit(args, t.to_json(), f"Added template {t.name}{where} [id {t.id}].")
+    return 0
+
+
 def _local(d: datetime | None) -> str:
     return d.astimezone().strftime("%Y-%m-%d %H:%M") if d else "-"
 
@@ -321,4 +493,9 @@ _HANDLERS = {
     ("items", "show"): items_show,
     ("items", "mark"): items_mark,
     ("items", "mark-all-read"): items_mark_all,
+    ("drafts", "new"): drafts_new,
+    ("drafts", "list"): drafts_list,
+    ("drafts", "show"): drafts_show,
+    ("templates", "list"): templates_list,
+    ("templates", "add"): templates_add,
 }

@@ -5,24 +5,31 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import _update
+from ._curation import CurationStore
 from ._fetch import Fetcher, FetchSettings, check_url
 from ._parser import parse_feed, sniff
 from ._sanitize import plain
 from ._storage import FeedSnapshot, ItemQuery, Storage
 from .errors import CuratorError, FeedError, FeedExistsError, FeedNotFoundError, NotAFeedError
 from .types import (
+    Account,
     AddFeedResult,
+    Annotation,
+    Draft,
     Feed,
     FeedOutcome,
     ImportResult,
     Item,
     ItemPage,
+    Network,
     RefreshResult,
     Role,
+    Template,
+    Variant,
 )
 
 DB_NAME = "curator.db"
@@ -84,6 +91,7 @@ class Curator:
         self._assets: Fetcher | None = None  # images and favicons: smaller caps
         self._fetcher_lock = threading.Lock()
         self.storage = Storage(self.data_dir / DB_NAME)
+        self.curation = CurationStore(self.storage.db, lambda: self.now())
 
     def close(self) -> None:
         if self._fetcher:
@@ -416,6 +424,232 @@ class Curator:
 
     def count_items(self, query: ItemQuery | None = None) -> int:
         return self.storage.count_items(query or ItemQuery())
+
+    # ---- annotations ---------------------------------------------------------------------
+
+    def annotate(
+        self, item_id: int, *, note: str | None = None, commentary: str | None = None
+    ) -> Annotation:
+        """Write the private note and/or the commentary of an item (None leaves one as it
+        is). Both empty deletes the annotation. Searches find items by what is written here;
+        the write is durable at return (safe to call while the user types).
+
+        Raises:
+            ItemNotFoundError
+        """
+        return self.curation.annotate(item_id, note, commentary)
+
+    def annotation(self, item_id: int) -> Annotation | None:
+        """The item's note and commentary, or None when it has neither."""
+        return self.curation.annotation(item_id)
+
+    # ---- accounts (profiles only: secrets live in the OS keyring) --------------------------
+
+    def add_account(
+        self,
+        network: Network | str,
+        *,
+        name: str,
+        handle: str | None = None,
+        api_base: str | None = None,
+        char_limit: int | None = None,
+        disclaimer: str = "",
+        disclaimer_mandatory: bool = False,
+        utm_source: str | None = None,
+        utm_medium: str | None = None,
+        utm_campaign: str | None = None,
+        utm_skip_domains: Sequence[str] = (),
+        hashtags: Sequence[str] = (),
+        default_template_id: int | None = None,
+    ) -> Account:
+        """Add a posting profile. `api_base` is the Mastodon instance, the Bluesky PDS or the
+        API base URL ("mastodon.social" means https://mastodon.social); hashtags are stored
+        without "#"; UTM tags are left off links to `utm_skip_domains` (and subdomains).
+
+        Raises:
+            AccountExistsError, TemplateNotFoundError, CuratorError (an unknown network, a bad
+            URL, limit or hashtag).
+        """
+        return self.curation.add_account(
+            name, network, handle=handle, api_base=api_base, char_limit=char_limit,
+            disclaimer=disclaimer, disclaimer_mandatory=disclaimer_mandatory,
+            utm_source=utm_source, utm_medium=utm_medium, utm_campaign=utm_campaign,
+            utm_skip_domains=list(utm_skip_domains), hashtags=list(hashtags),
+            default_template_id=default_template_id)
+
+    def update_account(
+        self,
+        account: int | str,
+        *,
+        name: str | None = None,
+        network: Network | str | None = None,
+        handle: str | None = None,
+        api_base: str | None = None,
+        char_limit: int | None = None,
+        disclaimer: str | None = None,
+        disclaimer_mandatory: bool | None = None,
+        utm_source: str | None = None,
+        utm_medium: str | None = None,
+        utm_campaign: str | None = None,
+        utm_skip_domains: Sequence[str] | None = None,
+        hashtags: Sequence[str] | None = None,
+        default_template_id: int | None = None,
+    ) -> Account:
+        """Change an account (by id or name). None leaves a setting as it is; "" clears a
+        text, 0 clears char_limit (the network's own) and default_template_id.
+
+        Raises:
+            AccountNotFoundError, AccountExistsError, TemplateNotFoundError, CuratorError
+        """
+        return self.curation.update_account(
+            account, name=name, network=network, handle=handle, api_base=api_base,
+            char_limit=char_limit, disclaimer=disclaimer,
+            disclaimer_mandatory=disclaimer_mandatory, utm_source=utm_source,
+            utm_medium=utm_medium, utm_campaign=utm_campaign,
+            utm_skip_domains=None if utm_skip_domains is None else list(utm_skip_domains),
+            hashtags=None if hashtags is None else list(hashtags),
+            default_template_id=default_template_id)
+
+    def list_accounts(self) -> list[Account]:
+        """Every account, by name."""
+        return self.curation.list_accounts()
+
+    def get_account(self, account: int | str) -> Account:
+        """An account by id or name. Raises: AccountNotFoundError"""
+        return self.curation.get_account(account)
+
+    def remove_account(self, account: int | str) -> Account:
+        """Delete an account and its draft variants. Returns it as it was.
+
+        Raises:
+            AccountNotFoundError
+        """
+        return self.curation.remove_account(account)
+
+    # ---- templates -----------------------------------------------------------------------
+
+    def add_template(self, name: str, body: str, *, segment: str = "") -> Template:
+        """Add an approved message for an audience segment ("" for everyone). The body may
+        name {title} {url} {source} {author} {commentary} {quote} {hashtags}; {{ and }}
+        write literal braces.
+
+        Raises:
+            TemplateError: it names an unknown placeholder (the message says which).
+            TemplateExistsError: the segment has a template with that name already.
+        """
+        return self.curation.add_template(name, body, segment)
+
+    def list_templates(self, segment: str | None = None) -> list[Template]:
+        """Templates sorted by segment, then name (grouped: "" first); or one segment's."""
+        return self.curation.list_templates(segment)
+
+    def get_template(self, template: int | str) -> Template:
+        """A template by id, or by name when only one has it.
+
+        Raises:
+            TemplateNotFoundError
+        """
+        return self.curation.get_template(template)
+
+    def update_template(
+        self,
+        template: int | str,
+        *,
+        name: str | None = None,
+        body: str | None = None,
+        segment: str | None = None,
+    ) -> Template:
+        """Rename, rewrite or move a template to another segment (None: unchanged).
+
+        Raises:
+            TemplateNotFoundError, TemplateError, TemplateExistsError
+        """
+        return self.curation.update_template(template, name, body, segment)
+
+    def remove_template(self, template: int | str) -> Template:
+        """Delete a template; drafts and accounts that used it keep their text."""
+        return self.curation.remove_template(template)
+
+    # ---- drafts --------------------------------------------------------------------------
+
+    def new_draft(
+        self, *, item_id: int | None = None, text: str = "", template_id: int | None = None
+    ) -> Draft:
+        """Start a draft, blank or about an item: the item's link, title, source, author and
+        its feed's role now are copied into the draft (they stay if the item goes).
+
+        Raises:
+            ItemNotFoundError, TemplateNotFoundError
+        """
+        return self.curation.new_draft(item_id, text, template_id)
+
+    def save_draft_text(self, draft_id: int, text: str) -> None:
+        """Autosave the draft's main text; synced variants follow in the same transaction.
+        Durable at return, even against a power cut: call it debounced while the user types.
+
+        Raises:
+            DraftNotFoundError
+        """
+        self.curation.save_draft_text(draft_id, text)
+
+    def add_variant(
+        self, draft_id: int, account: int | str, *, text: str | None = None
+    ) -> Variant:
+        """Target an account: its variant follows the draft's text, or starts from `text`
+        (then it is edited freely). Adding an existing variant leaves it as it is.
+
+        Raises:
+            DraftNotFoundError, AccountNotFoundError
+        """
+        return self.curation.add_variant(draft_id, account, text)
+
+    def set_variant(
+        self,
+        draft_id: int,
+        account: int | str,
+        *,
+        text: str | None = None,
+        synced: bool | None = None,
+    ) -> Variant:
+        """Edit an account's variant. New text unsyncs it (it no longer follows the draft);
+        synced=True makes it follow again, taking the draft's text now.
+
+        Raises:
+            DraftNotFoundError (no such variant), AccountNotFoundError
+        """
+        return self.curation.set_variant(draft_id, account, text, synced)
+
+    def remove_variant(self, draft_id: int, account: int | str) -> None:
+        """Stop targeting an account with this draft."""
+        self.curation.remove_variant(draft_id, account)
+
+    def get_draft(self, draft_id: int) -> Draft:
+        """A draft with its variants (also a deleted one: see deleted_at).
+
+        Raises:
+            DraftNotFoundError
+        """
+        return self.curation.get_draft(draft_id)
+
+    def list_drafts(self) -> list[Draft]:
+        """Drafts not deleted, last edited first, with their variants."""
+        return self.curation.list_drafts()
+
+    def duplicate_draft(self, draft_id: int) -> Draft:
+        """A copy of a draft and its variants, as a new draft."""
+        return self.curation.duplicate_draft(draft_id)
+
+    def delete_draft(self, draft_id: int) -> Draft:
+        """Move a draft to the deleted ones (undelete_draft brings it back)."""
+        return self.curation.set_deleted(draft_id, True)
+
+    def undelete_draft(self, draft_id: int) -> Draft:
+        """Undo delete_draft."""
+        return self.curation.set_deleted(draft_id, False)
+
+    def purge_deleted_drafts(self, older_than: timedelta = timedelta(days=30)) -> int:
+        """Erase drafts deleted more than `older_than` ago. Returns how many."""
+        return self.curation.purge_deleted_drafts(older_than)
 
     # ---- images and favicons -------------------------------------------------------------
 

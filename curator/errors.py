@@ -49,3 +49,27 @@ class OPMLError(CuratorError, ValueError):
 
 class InvalidSearchError(CuratorError, ValueError):
     """The search query cannot be understood."""
+
+
+class AccountNotFoundError(CuratorError, LookupError):
+    """No account has that id or name."""
+
+
+class AccountExistsError(CuratorError):
+    """Another account already has that name."""
+
+
+class TemplateError(CuratorError, ValueError):
+    """A template cannot be used: an unknown placeholder, or a stray brace."""
+
+
+class TemplateNotFoundError(CuratorError, LookupError):
+    """No template has that id or name."""
+
+
+class TemplateExistsError(CuratorError):
+    """The segment already has a template with that name."""
+
+
+class DraftNotFoundError(CuratorError, LookupError):
+    """No draft has that id."""

@@ -89,6 +89,9 @@ class Item:
     starred: bool
     hidden: bool
     guid: str | None = None
+    has_commentary: bool = False  # the user wrote a commentary on it (Curator.annotate)
+    # the feed's category terms for it (RSS/Atom <category>, JSON Feed tags): hashtag ideas
+    categories: list[str] = field(default_factory=list)
 
     @property
     def date(self) -> datetime:
@@ -175,3 +178,121 @@ class ImportResult:
             "existing": self.existing,
             "skipped": self.skipped,
         }
+
+
+# ---- curation -------------------------------------------------------------------------------
+
+
+class Network(StrEnum):
+    """A social network an account posts to (webhook: any HTTP endpoint of the user's own)."""
+
+    X = "x"
+    BLUESKY = "bluesky"
+    MASTODON = "mastodon"
+    LINKEDIN = "linkedin"
+    WEBHOOK = "webhook"
+
+    @classmethod
+    def parse(cls, value: str) -> Network:
+        from .errors import CuratorError
+
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            names = ", ".join(n.value for n in cls)
+            raise CuratorError(f"Unknown network {value!r}; use one of {names}.") from None
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """The user's own words about an item: a private note, and the commentary posts use."""
+
+    item_id: int
+    note: str
+    commentary: str
+    updated_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One of the user's social accounts: its posting profile. Never holds a secret."""
+
+    id: int
+    name: str
+    network: Network
+    handle: str | None
+    api_base: str | None  # Mastodon instance, Bluesky PDS service, or API base URL
+    char_limit: int | None  # None: the network's own limit
+    disclaimer: str
+    disclaimer_mandatory: bool  # the disclaimer cannot be left out of this account's posts
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None  # may hold template placeholders
+    utm_skip_domains: list[str]  # links to these domains (and subdomains) get no UTM tags
+    hashtags: list[str]  # default hashtags, without "#"
+    default_template_id: int | None
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class Template:
+    """An approved message with placeholders ({title}, {url}...), for one audience segment."""
+
+    id: int
+    name: str
+    segment: str  # "" when the template is for everyone
+    body: str
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A draft's text for one account. `synced`: it follows the draft's text as it changes.
+
+    The text is the user's words only: the account's disclaimer, UTM tags and hashtags are
+    applied when the post is composed (curator.compose), so they cannot be edited away."""
+
+    draft_id: int
+    account_id: int
+    text: str
+    synced: bool
+    updated_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A post being written: its main text and one variant per target account.
+
+    The item's link, title, source and author are copied when the draft is made, with the
+    role of its feed then (own, third-party, competitor) for the content-mix analytics."""
+
+    id: int
+    item_id: int | None  # None for a blank draft, or when the item was deleted since
+    item_role: Role | None
+    item_link: str | None
+    item_title: str | None
+    item_source: str | None  # the feed's title
+    item_author: str | None
+    text: str
+    template_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    variants: list[Variant] = field(default_factory=list)
+    deleted_at: datetime | None = None  # set by delete_draft until undelete or purge
+
+    def to_json(self) -> dict[str, Any]:
+        out = _jsonable(self)
+        out["variants"] = [v.to_json() for v in self.variants]
+        return out
