@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(core)
     window.remember_state()  # the last session's layout and selection; saved again on close
     window.favicons.start_fetching()  # icons the cache lacks, once, in the background
+    # Deleted drafts stay undoable for a month, then go.
+    tasks.run_in_background(core.purge_deleted_drafts, on_error=lambda _exc: None)
     window.show()
     previous_hook = sys.excepthook
     sys.excepthook = _crash_handler(window)

@@ -62,3 +62,27 @@ def test_the_data_dir_comes_from_the_environment(qapp, tmp_path, monkeypatch, sh
     close_window_soon(seen)
     assert app.main([]) == 0
     assert seen == [tmp_path / "env"]
+
+
+def test_drafts_deleted_a_month_ago_are_purged_at_start(qapp, tmp_path, shown_errors):
+    from datetime import UTC, datetime, timedelta
+
+    from curator import Curator
+    from curator.errors import DraftNotFoundError
+
+    data = tmp_path / "d"
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    with Curator(data, now=lambda: long_ago) as core:
+        old = core.new_draft(text="Borrador viejo, ¿lo quería?")
+        core.delete_draft(old.id)
+    with Curator(data) as core:
+        recent = core.new_draft(text="Borrador de ayer: ¡aún se puede deshacer!")
+        core.delete_draft(recent.id)
+    seen = []
+    close_window_soon(seen)
+    assert app.main(["--data-dir", str(data)]) == 0
+    with Curator(data) as core:
+        with pytest.raises(DraftNotFoundError):
+            core.get_draft(old.id)
+        core.undelete_draft(recent.id)
+        assert core.get_draft(recent.id).text.startswith("Borrador de ayer")
