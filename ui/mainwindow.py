@@ -38,6 +38,9 @@ from curator.errors import CuratorError
 from curator.types import ImportResult
 
 from . import errors
+from .accounts import PostsActions
+from .annotations import AnnotationPanel, reader_pane
+from .drafts import file_post_actions
 from .feeddialogs import FeedActions
 from .help import ShortcutsDialog
 from .highlight import SearchHighlightDelegate
@@ -98,6 +101,7 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self.feed_actions = FeedActions(self)  # Feed menu, sources context menu, undo
         self.keys = install_shortcuts(self)  # j/k/n/p…, the Item menu, reader actions
+        self.post_actions = PostsActions(self)  # Posts menu: accounts, templates
         self._make_help_menu()
         self.statusBar()
         self.refresher = RefreshController(self)  # progress, summary, auto refresh, offline
@@ -115,6 +119,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.window_state is not None:
             self.window_state.save()
+        self.annotations.flush()  # typed in the last 300 ms: saved before the app quits
         super().closeEvent(event)
 
     # ---- building ------------------------------------------------------------------------
@@ -138,6 +143,9 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         file_menu.addAction(self.refresh_action)
         file_menu.addAction(self.add_feed_action)
+        self.new_post_action, self.drafts_action = file_post_actions(self)  # ui/drafts.py
+        file_menu.addAction(self.new_post_action)
+        file_menu.addAction(self.drafts_action)
         file_menu.addSeparator()
         file_menu.addAction(self.import_action)
         file_menu.addAction(self.export_action)
@@ -222,6 +230,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.items)
 
         self.reader = ReaderView(self.core)
+        # Below the reader: the shown item's commentary and private note (ui/annotations.py).
+        self.annotations = AnnotationPanel(self.core)
+        self.annotations.commentary_saved.connect(self.item_model.set_has_commentary)
         # The list's search terms are marked in its titles and in the reader.
         self.items.setItemDelegateForColumn(
             ItemListModel.TITLE,
@@ -234,7 +245,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.sources)
         self.splitter.addWidget(middle)
-        self.splitter.addWidget(self.reader)
+        self.splitter.addWidget(reader_pane(self.reader, self.annotations))
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 1)
@@ -249,10 +260,15 @@ class MainWindow(QMainWindow):
         self.starred_filter = QToolButton()
         self.starred_filter.setText(self.tr("Starred"))
         self.starred_filter.setToolTip(self.tr("Show only starred items"))
+        self.annotated_filter = QToolButton()
+        self.annotated_filter.setText(self.tr("Annotated"))
+        self.annotated_filter.setToolTip(
+            self.tr("Show only items with your commentary or a private note")
+        )
         bar = QHBoxLayout()
         bar.setSpacing(4)
         bar.addWidget(self.search, 1)
-        for button in (self.unread_filter, self.starred_filter):
+        for button in (self.unread_filter, self.starred_filter, self.annotated_filter):
             button.setCheckable(True)
             button.setAutoRaise(True)
             button.toggled.connect(self._apply_filters)
@@ -330,6 +346,7 @@ class MainWindow(QMainWindow):
             search=text or None,
             unread=source.unread or self.unread_filter.isChecked(),
             starred=source.starred or self.starred_filter.isChecked(),
+            annotated=source.annotated or self.annotated_filter.isChecked(),
             oldest_first=not text and self._date_order == Qt.SortOrder.AscendingOrder,
         )
 

@@ -291,6 +291,14 @@ class ItemListModel(QAbstractTableModel):
     def set_starred(self, item_id: int, starred: bool = True) -> None:
         self.set_flags(item_id, starred=starred)
 
+    def set_has_commentary(self, item_id: int, has_commentary: bool) -> None:
+        """Mark or unmark one row as commented on (the annotation is already saved)."""
+        row = self._rows.get(item_id)
+        if row is None or self._items[row].has_commentary == has_commentary:
+            return
+        self._items[row] = dataclasses.replace(self._items[row], has_commentary=has_commentary)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+
     def set_flags(
         self, item_id: int, *, read: bool | None = None, starred: bool | None = None
     ) -> None:
@@ -367,6 +375,8 @@ class ItemListModel(QAbstractTableModel):
         if role == _DISPLAY:
             if column == self.TITLE:
                 title = item.title or self.tr("(untitled)")
+                if item.has_commentary:
+                    title = self.tr("✎ {title}").format(title=title)
                 return self.tr("★ {title}").format(title=title) if item.starred else title
             if column == self.FEED:
                 return item.feed_title or ""
@@ -376,6 +386,9 @@ class ItemListModel(QAbstractTableModel):
             return None if item.read else self._bold
         elif role == _TOOLTIP:
             if column == self.TITLE:
+                if item.has_commentary:
+                    note = self.tr("You wrote a commentary on this item")
+                    return f"{item.title}\n{note}" if item.title else note
                 return item.title
             if column == self.DATE:
                 return format_local(item.date, long=True)

@@ -5,17 +5,26 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
+    QContextMenuEvent,
     QDesktopServices,
     QImage,
     QPalette,
     QResizeEvent,
     QTextDocument,
 )
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QTextBrowser,
+    QWidget,
+)
 
 from curator import Curator
 from curator.highlight import search_terms
@@ -130,6 +139,7 @@ class ReaderView(QTextBrowser):
         self.remote_images_action.setCheckable(True)
         self.remote_images_action.setChecked(self.remote_images_everywhere())
         self.remote_images_action.toggled.connect(self._set_remote_images_everywhere)
+        self.context_actions: list[QAction] = []  # the window adds "Quote in post"
 
         self.clear_item()
 
@@ -316,6 +326,21 @@ class ReaderView(QTextBrowser):
             self._place_bar()
         if self._images and event.size().width() != event.oldSize().width():
             self._refit_timer.start()  # once the user stops dragging the splitter
+
+    # ---- the context menu ----------------------------------------------------------------
+
+    def context_menu(self, pos: QPoint) -> QMenu:
+        """Qt's menu (Copy, Select all…) and the window's actions on the text (Quote in post)."""
+        menu = self.createStandardContextMenu(pos)
+        if self.context_actions:
+            menu.addSeparator()
+            menu.addActions(self.context_actions)
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu(event.pos())
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     # ---- light and dark ------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The keyboard flow (j/k, n/p, space, m, s, o, /, r, Escape) and the reader's item actions.
+"""The keyboard flow (j/k, n/p, space, m, s, o, c, q, /, r, Escape) and the item actions.
 
 Single-letter shortcuts are window-wide QActions: a QLineEdit claims printable keys for
 itself (Qt's ShortcutOverride), so typing in the search box never triggers them.
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QScrollBar, QToolBar
 
 from curator.types import Item
 
+from .annotations import compose_from_item, quote_in_post, selected_quote
 from .tasks import Change, run_in_background
 
 if TYPE_CHECKING:
@@ -51,6 +52,13 @@ class KeyboardFlow(QObject):
         self.toggle_star_action = action(self.tr("&Star/unstar"), self.toggle_star, "S")
         self.open_original_action = action(self.tr("&Open original"), self.open_original, "O")
         self.copy_link_action = action(self.tr("&Copy link"), self.copy_link)
+        # Into the composer (ui/annotations.py): the item shown, or a quote selected in it.
+        self.compose_action = action(
+            self.tr("Compose &post from this item"), lambda: compose_from_item(window), "C"
+        )
+        self.quote_action = action(self.tr("&Quote in post"), lambda: quote_in_post(window), "Q")
+        window.reader.context_actions.append(self.quote_action)
+        window.reader.selectionChanged.connect(self._reader_changed)
         self.search_action = action(self.tr("Search"), window._focus_search, "/")
 
         refresh = window.refresh_action
@@ -71,6 +79,8 @@ class KeyboardFlow(QObject):
             self.toggle_star_action,
             self.open_original_action,
             self.copy_link_action,
+            self.compose_action,
+            self.quote_action,
         ]
 
         menu = window.menuBar().addMenu(self.tr("&Item"))
@@ -78,7 +88,9 @@ class KeyboardFlow(QObject):
         menu.addSeparator()
         menu.addActions(self.item_actions[5:7])
         menu.addSeparator()
-        menu.addActions(self.item_actions[7:])
+        menu.addActions(self.item_actions[7:9])
+        menu.addSeparator()
+        menu.addActions(self.item_actions[9:])
         self.menu = menu
         toolbar = window.findChild(QToolBar, "main-toolbar")
         if toolbar is not None:
@@ -194,10 +206,13 @@ class KeyboardFlow(QObject):
         item = self.window.reader.item
         return item.link if item is not None and item.link else None
 
-    def _reader_changed(self, _item: Item | None) -> None:
+    def _reader_changed(self, _item: Item | None = None) -> None:
         has_link = self._shown_link() is not None
         self.open_original_action.setEnabled(has_link)
         self.copy_link_action.setEnabled(has_link)
+        shown = self.window.reader.item is not None
+        self.compose_action.setEnabled(shown)
+        self.quote_action.setEnabled(shown and bool(selected_quote(self.window.reader)))
 
     def open_original(self) -> None:
         link = self._shown_link()

@@ -83,4 +83,28 @@
         </translation>
     </message>
 </context>
+<context>
+    <name>VariantTab</name>
+    <message numerus="yes">
+        <source>%n characters</source>
+        <translation>
+            <numerusform>%n character</numerusform>
+            <numerusform>%n characters</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n characters too many: shorten it, or split it into a thread.</source>
+        <translation>
+            <numerusform>%n character too many: shorten it, or split it into a thread.</numerusform>
+            <numerusform>%n characters too many: shorten it, or split it into a thread.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Shorten it by %n characters.</source>
+        <translation>
+            <numerusform>Shorten it by %n character.</numerusform>
+            <numerusform>Shorten it by %n characters.</numerusform>
+        </translation>
+    </message>
+</context>
 </TS>

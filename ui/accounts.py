@@ -1,0 +1,692 @@
+"""Posting profiles of the user's accounts (no secrets here), and the window's Posts menu."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QIntValidator, QTextOption
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from curator import Curator
+from curator.compose import add_utm, render_campaign
+from curator.counting import DEFAULT_LIMITS, fetch_mastodon_limit
+from curator.errors import CuratorError, TemplateError
+from curator.types import Account, Network, Template
+
+from . import errors
+from .feeddialogs import _InlineStatus
+from .tasks import run_in_background
+from .templates import SAMPLE_VALUES, TemplatesDialog, template_label
+
+if TYPE_CHECKING:
+    from .mainwindow import MainWindow
+
+AccountRole = Qt.ItemDataRole.UserRole
+READ_LIMIT_TIMEOUT = 8.0  # seconds: the user is waiting for an answer, not a feed refresh
+EXAMPLE_URL = SAMPLE_VALUES["url"] or "https://example.com/"
+_SPLIT = re.compile(r"[\s,]+")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("accounts", text)
+
+
+def network_names() -> dict[Network, str]:
+    return {
+        Network.X: "X",
+        Network.BLUESKY: "Bluesky",
+        Network.MASTODON: "Mastodon",
+        Network.LINKEDIN: "LinkedIn",
+        Network.WEBHOOK: _tr("Webhook"),
+    }
+
+
+def account_label(account: Account) -> str:
+    """The account as the lists show it: "Name — Network · handle"."""
+    network = network_names()[account.network]
+    handle = f" · {account.handle}" if account.handle else ""
+    return f"{account.name} — {network}{handle}"
+
+
+def split_words(text: str) -> list[str]:
+    """Entries typed one per line, or separated by commas or spaces."""
+    return [w for w in _SPLIT.split(text) if w]
+
+
+def parse_hashtags(text: str) -> list[str]:
+    return [t for t in (w.lstrip("#＃") for w in split_words(text)) if t]
+
+
+def show_hashtags(tags: list[str]) -> str:
+    return " ".join("#" + t for t in tags)
+
+
+# ---- reading a Mastodon instance's limit ---------------------------------------------------
+
+
+class _WatchedSession:
+    """Passes get() on, noting whether the server gave JSON: fetch_mastodon_limit answers
+    the default 500 on any failure, and the user must know when that is a guess."""
+
+    def __init__(self, session: Any):
+        self.session = session
+        self.answered = False
+        self.problem = ""
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        try:
+            response = self.session.get(url, **kwargs)
+        except requests.Timeout:
+            self.problem = self.problem or _tr("it did not answer in time")
+            raise
+        except requests.RequestException:
+            self.problem = self.problem or _tr("it cannot be reached")
+            raise
+        if response.status_code != 200:
+            self.problem = self.problem or _tr("it answered with HTTP status {code}").format(
+                code=response.status_code
+            )
+            return response
+        try:
+            self.answered = self.answered or isinstance(response.json(), dict)
+        except ValueError:
+            self.problem = self.problem or _tr("it does not look like a Mastodon server")
+        return response
+
+
+def mastodon_address(text: str) -> str:
+    """The instance's URL from what the user typed ("mastodon.social" is https://…)."""
+    text = text.strip()
+    url = text if "://" in text else "https://" + text
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not text or not ok:
+        raise CuratorError(_tr("Type the instance’s address first, e.g. mastodon.social."))
+    return url.rstrip("/")
+
+
+def read_mastodon_limit(core: Curator, instance: str) -> int:
+    """Runs in the background: the instance's post limit, or an error saying why not."""
+    base = mastodon_address(instance)
+    session = _WatchedSession(core.fetcher.session)  # the app's session: proxies, user agent
+    limit = fetch_mastodon_limit(base, session, timeout=READ_LIMIT_TIMEOUT)
+    if not session.answered:
+        raise CuratorError(
+            _tr("Could not read the limit from {server}: {reason}.").format(
+                server=base, reason=session.problem or _tr("no answer")
+            )
+        )
+    return limit
+
+
+# ---- one account ---------------------------------------------------------------------------
+
+
+class AccountEditDialog(QDialog):
+    """Add or edit a posting profile. Saving runs in the background; errors show inline."""
+
+    saved = Signal(object)  # Account
+
+    def __init__(self, core: Curator, account: Account | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.core = core
+        self.account = account
+        self._working = False
+        self._reading_limit = False
+        self.templates_loaded = False
+        self.setWindowTitle(self.tr("Edit account") if account else self.tr("Add account"))
+        self.setMinimumWidth(560)
+
+        # -- the profile
+        self.name_edit = QLineEdit(account.name if account else "")
+        self.name_edit.setPlaceholderText(self.tr("e.g. Mastodon personal"))
+        self.network_combo = QComboBox()
+        for network, name in network_names().items():
+            self.network_combo.addItem(name, network)
+        network = account.network if account else Network.MASTODON
+        self.network_combo.setCurrentIndex(self.network_combo.findData(network))
+        self.handle_edit = QLineEdit(account.handle or "" if account else "")
+        self.server_label = QLabel()
+        self.server_edit = QLineEdit(account.api_base or "" if account else "")
+        self.server_label.setBuddy(self.server_edit)
+
+        self.limit_edit = QLineEdit(
+            str(account.char_limit) if account and account.char_limit else ""
+        )
+        self.limit_edit.setValidator(QIntValidator(1, 1_000_000, self.limit_edit))
+        self.limit_edit.setMaximumWidth(140)
+        self.read_limit_button = QPushButton(self.tr("Read from ser&ver"))
+        self.read_limit_button.setToolTip(
+            self.tr("Ask the instance how many characters a post may have")
+        )
+        self.read_limit_button.clicked.connect(self.read_limit)
+        self.limit_note = QLabel()
+        self.limit_note.setWordWrap(True)
+        limit_row = QHBoxLayout()
+        limit_row.addWidget(self.limit_edit)
+        limit_row.addWidget(self.read_limit_button)
+        limit_row.addWidget(self.limit_note, 1)
+
+        profile = QFormLayout()
+        profile.addRow(self.tr("&Name:"), self.name_edit)
+        profile.addRow(self.tr("Ne&twork:"), self.network_combo)
+        profile.addRow(self.tr("&Handle:"), self.handle_edit)
+        profile.addRow(self.server_label, self.server_edit)
+        limit_label = QLabel(self.tr("Character &limit:"))
+        limit_label.setBuddy(self.limit_edit)  # a row of several widgets gets no buddy itself
+        profile.addRow(limit_label, limit_row)
+        profile_box = QGroupBox(self.tr("Profile"))
+        profile_box.setLayout(profile)
+
+        # -- what every post of this account gets
+        self.disclaimer_edit = QPlainTextEdit(account.disclaimer if account else "")
+        self.disclaimer_edit.setTabChangesFocus(True)
+        self.disclaimer_edit.setPlaceholderText(
+            self.tr("Optional: appended to every post of this account, and counted")
+        )
+        self.disclaimer_edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 14)
+        self.mandatory_check = QCheckBox(self.tr("Mandatory: cannot be removed from posts"))
+        self.mandatory_check.setChecked(bool(account and account.disclaimer_mandatory))
+
+        self.utm_source_edit = QLineEdit(account.utm_source or "" if account else "")
+        self.utm_source_edit.setPlaceholderText(self.tr("e.g. mastodon"))
+        self.utm_medium_edit = QLineEdit(account.utm_medium or "" if account else "")
+        self.utm_medium_edit.setPlaceholderText(self.tr("e.g. social"))
+        self.utm_campaign_edit = QLineEdit(account.utm_campaign or "" if account else "")
+        self.utm_campaign_edit.setPlaceholderText(
+            self.tr("e.g. {source}-semanal (placeholders allowed)")
+        )
+        self.utm_error = QLabel()
+        self.utm_error.setWordWrap(True)
+        self.utm_error.setStyleSheet("color: #c62828;")  # as feeddialogs' inline errors
+        self.utm_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Read-only text, not a label: a long URL has no spaces and must wrap anywhere.
+        self.utm_example = QPlainTextEdit()
+        self.utm_example.setReadOnly(True)
+        self.utm_example.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.utm_example.setFrameShape(QFrame.Shape.NoFrame)
+        self.utm_example.viewport().setAutoFillBackground(False)
+        self.utm_example.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
+        self.utm_example.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 16)
+        self.skip_edit = QPlainTextEdit("\n".join(account.utm_skip_domains) if account else "")
+        self.skip_edit.setTabChangesFocus(True)
+        self.skip_edit.setPlaceholderText(self.tr("One domain per line, e.g. intranet.example.com"))
+        self.skip_edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 14)
+
+        self.hashtags_edit = QLineEdit(show_hashtags(account.hashtags) if account else "")
+        self.hashtags_edit.setPlaceholderText(self.tr("#finanzas #innovación"))
+        self.hashtags_edit.editingFinished.connect(self._tidy_hashtags)
+        self.template_combo = QComboBox()
+        self.template_combo.addItem(self.tr("None"), 0)
+
+        posts = QFormLayout()
+        disclaimer = QVBoxLayout()
+        disclaimer.addWidget(self.disclaimer_edit)
+        disclaimer.addWidget(self.mandatory_check)
+        disclaimer_label = QLabel(self.tr("&Disclaimer:"))
+        disclaimer_label.setBuddy(self.disclaimer_edit)
+        posts.addRow(disclaimer_label, disclaimer)
+        posts.addRow(self.tr("UTM &source:"), self.utm_source_edit)
+        posts.addRow(self.tr("UTM m&edium:"), self.utm_medium_edit)
+        posts.addRow(self.tr("UTM &campaign:"), self.utm_campaign_edit)
+        posts.addRow("", self.utm_error)
+        posts.addRow(self.tr("Example:"), self.utm_example)
+        posts.addRow(self.tr("No UTM tags &for:"), self.skip_edit)
+        posts.addRow(self.tr("Default hash&tags:"), self.hashtags_edit)
+        posts.addRow(self.tr("Default te&mplate:"), self.template_combo)
+        posts_box = QGroupBox(self.tr("Every post from this account"))
+        posts_box.setLayout(posts)
+
+        self.status = _InlineStatus()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = self.buttons.addButton(
+            self.tr("&Save") if account else self.tr("&Add"),
+            QDialogButtonBox.ButtonRole.AcceptRole,
+        )
+        self.save_button.setDefault(True)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(profile_box)
+        layout.addWidget(posts_box)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+        self.network_combo.currentIndexChanged.connect(self._network_changed)
+        for edit in (self.utm_source_edit, self.utm_medium_edit, self.utm_campaign_edit):
+            edit.textChanged.connect(self._update)
+        self.skip_edit.textChanged.connect(self._update)
+        self.name_edit.textChanged.connect(self._update)
+        self._network_changed()
+        self.name_edit.setFocus()
+        run_in_background(core.list_templates, on_success=self._templates_loaded, parent=self)
+
+    # ---- the form follows what is typed --------------------------------------------------
+
+    def network(self) -> Network:
+        return Network(self.network_combo.currentData())
+
+    def _network_changed(self) -> None:
+        network = self.network()
+        labels = {
+            Network.MASTODON: (self.tr("&Instance:"), "mastodon.social"),
+            Network.BLUESKY: (self.tr("&Service (PDS):"), "https://bsky.social"),
+        }
+        label, hint = labels.get(network, (self.tr("&API base URL:"), ""))
+        self.server_label.setText(label)
+        if network == Network.WEBHOOK:
+            hint = self.tr("https://example.com/hooks/curator")
+        elif not hint:
+            hint = self.tr("Optional: the network’s own")
+        self.server_edit.setPlaceholderText(hint)
+        handles = {
+            Network.X: "@usuario",
+            Network.BLUESKY: "usuario.bsky.social",
+            Network.MASTODON: "@usuario@mastodon.social",
+        }
+        self.handle_edit.setPlaceholderText(handles.get(network, self.tr("Optional")))
+        default = DEFAULT_LIMITS.get(network.value)
+        self.limit_edit.setPlaceholderText(
+            self.tr("{n} (default)").format(n=default) if default else self.tr("No limit")
+        )
+        is_mastodon = network == Network.MASTODON
+        self.read_limit_button.setVisible(is_mastodon)
+        self.read_limit_button.setEnabled(is_mastodon and not self._reading_limit)
+        if not is_mastodon:
+            self.limit_note.clear()
+        self._update()
+
+    def skip_domains(self) -> list[str]:
+        return split_words(self.skip_edit.toPlainText())
+
+    def utm_problem(self) -> str:
+        """Why the UTM campaign cannot be used, "" when it can (shown under the fields)."""
+        return self.utm_error.text() if self.utm_error.isVisibleTo(self) else ""
+
+    def _update(self) -> None:
+        # render_campaign and add_utm are pure and fast: fine on every keystroke.
+        campaign = self.utm_campaign_edit.text().strip()
+        problem = ""
+        try:
+            render_campaign(campaign, SAMPLE_VALUES)
+        except TemplateError as e:
+            problem = str(e)
+        self.utm_error.setText(problem)
+        self.utm_error.setVisible(bool(problem))
+        if problem:
+            self.utm_example.setPlainText(
+                self.tr("{url}\n→ (fix the campaign first)").format(url=EXAMPLE_URL)
+            )
+        else:
+            self.utm_example.setPlainText(self._example())
+        self.save_button.setEnabled(
+            not problem and bool(self.name_edit.text().strip()) and not self._working
+        )
+
+    def _example(self) -> str:
+        source = self.utm_source_edit.text().strip()
+        medium = self.utm_medium_edit.text().strip()
+        campaign = self.utm_campaign_edit.text().strip()
+        if not (source or medium or campaign):
+            return self.tr("{url}\n→ unchanged: no UTM tags set").format(url=EXAMPLE_URL)
+        tagged = add_utm(
+            EXAMPLE_URL,
+            source=source,
+            medium=medium,
+            campaign=campaign,
+            skip_domains=self.skip_domains(),
+            values=SAMPLE_VALUES,
+        )
+        if tagged == EXAMPLE_URL:
+            return self.tr("{url}\n→ unchanged: its domain gets no UTM tags").format(
+                url=EXAMPLE_URL
+            )
+        return f"{EXAMPLE_URL}\n→ {tagged}"
+
+    def example_text(self) -> str:
+        """The live example under the UTM fields: the sample link, an arrow, the tagged link."""
+        return self.utm_example.toPlainText()
+
+    def _tidy_hashtags(self) -> None:
+        tidy = show_hashtags(parse_hashtags(self.hashtags_edit.text()))
+        if tidy != self.hashtags_edit.text():
+            self.hashtags_edit.setText(tidy)
+
+    def _templates_loaded(self, templates: list[Template]) -> None:
+        chosen = self.template_combo.currentData()
+        if not chosen and self.account:
+            chosen = self.account.default_template_id or 0
+        self.template_combo.clear()
+        self.template_combo.addItem(self.tr("None"), 0)
+        for template in templates:
+            self.template_combo.addItem(template_label(template), template.id)
+        self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(chosen)))
+        self.templates_loaded = True
+
+    # ---- reading the instance's limit ----------------------------------------------------
+
+    def read_limit(self) -> None:
+        if self._reading_limit:
+            return
+        core, instance = self.core, self.server_edit.text()
+        self._reading_limit = True
+        self.read_limit_button.setEnabled(False)
+        self.limit_note.setStyleSheet("")
+        self.limit_note.setText(self.tr("Asking the server…"))
+        run_in_background(
+            lambda: read_mastodon_limit(core, instance),
+            on_success=self._limit_read,
+            on_error=self._limit_failed,
+            parent=self,
+        )
+
+    def _limit_done(self) -> None:
+        self._reading_limit = False
+        self.read_limit_button.setEnabled(self.network() == Network.MASTODON)
+        if not self.isVisible() and not self._working:
+            self.deleteLater()  # closed while the server was being asked
+
+    def _limit_read(self, limit: int) -> None:
+        self._limit_done()
+        self.limit_edit.setText(str(limit))
+        self.limit_note.setText(self.tr("The server allows {n} characters.").format(n=limit))
+
+    def _limit_failed(self, exc: BaseException) -> None:
+        self._limit_done()
+        self.limit_note.setStyleSheet("color: #c62828;")
+        self.limit_note.setText(errors.describe(exc)[0])
+
+    def limit_text(self) -> str:
+        return self.limit_note.text()
+
+    # ---- saving --------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        """The form as add_account/update_account arguments ("" and 0 clear on update)."""
+        limit = self.limit_edit.text().strip()
+        template_id = self.template_combo.currentData()
+        fields: dict[str, Any] = {
+            "name": self.name_edit.text().strip(),
+            "handle": self.handle_edit.text().strip(),
+            "api_base": self.server_edit.text().strip(),
+            "char_limit": int(limit) if limit.isdigit() else 0,
+            "disclaimer": self.disclaimer_edit.toPlainText().strip(),
+            "disclaimer_mandatory": self.mandatory_check.isChecked(),
+            "utm_source": self.utm_source_edit.text().strip(),
+            "utm_medium": self.utm_medium_edit.text().strip(),
+            "utm_campaign": self.utm_campaign_edit.text().strip(),
+            "utm_skip_domains": self.skip_domains(),
+            "hashtags": parse_hashtags(self.hashtags_edit.text()),
+            # Until the list has loaded the combo says nothing: keep what the account had.
+            "default_template_id": int(template_id or 0) if self.templates_loaded else None,
+        }
+        return fields
+
+    def save(self) -> None:
+        if self._working or not self.save_button.isEnabled():
+            return
+        fields = self.settings()
+        network, core, account = self.network(), self.core, self.account
+        self._working = True
+        self.buttons.setEnabled(False)
+        self.status.busy(self.tr("Saving…"))
+        if account is None:
+            fields["char_limit"] = fields["char_limit"] or None
+            fields["default_template_id"] = fields["default_template_id"] or None
+
+            def work() -> Account:
+                return core.add_account(network, **fields)
+        else:
+            account_id = account.id
+
+            def work() -> Account:
+                return core.update_account(account_id, network=network, **fields)
+
+        run_in_background(work, on_success=self._saved, on_error=self._failed, parent=self)
+
+    def _saved(self, account: Account) -> None:
+        self._working = False
+        self.status.idle()
+        self.saved.emit(account)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._working = False
+        self.buttons.setEnabled(True)
+        self._update()
+        self.status.error(errors.describe(exc)[0])
+
+    def done(self, result: int) -> None:
+        super().done(result)
+        if not self._working and not self._reading_limit:
+            self.deleteLater()
+
+
+# ---- the list of accounts ------------------------------------------------------------------
+
+
+class AccountsDialog(QDialog):
+    """Every posting profile, with Add, Edit and Remove. Sign-in comes with publishing."""
+
+    changed = Signal()  # an account was added, edited or removed
+
+    def __init__(self, core: Curator, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.core = core
+        self.loaded = False
+        self.edit_dialog: AccountEditDialog | None = None
+        self.confirm_box: QMessageBox | None = None
+        self._select_id: int | None = None
+        self.setWindowTitle(self.tr("Accounts"))
+        self.setMinimumWidth(480)
+        self.resize(520, 360)
+
+        self.list = QListWidget()
+        self.list.itemDoubleClicked.connect(lambda _item: self.edit_account())
+        self.list.currentItemChanged.connect(self._update_enabled)
+        self.empty_label = QLabel(
+            self.tr("No accounts yet. Add one for each profile you post from.")
+        )
+        self.empty_label.setWordWrap(True)
+        self.add_button = QPushButton(self.tr("&Add…"))
+        self.edit_button = QPushButton(self.tr("&Edit…"))
+        self.remove_button = QPushButton(self.tr("&Remove…"))
+        self.add_button.clicked.connect(lambda: self.add_account())
+        self.edit_button.clicked.connect(lambda: self.edit_account())
+        self.remove_button.clicked.connect(lambda: self.remove_account())
+        side = QVBoxLayout()
+        for button in (self.add_button, self.edit_button, self.remove_button):
+            side.addWidget(button)
+        side.addStretch(1)
+        top = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(self.list, 1)
+        left.addWidget(self.empty_label)
+        top.addLayout(left, 1)
+        top.addLayout(side)
+
+        self.status = _InlineStatus()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+        self._update_enabled()
+        self.reload()
+
+    def reload(self) -> None:
+        run_in_background(
+            self.core.list_accounts, on_success=self._loaded, on_error=self._failed, parent=self
+        )
+
+    def _loaded(self, accounts: list[Account]) -> None:
+        current = self.current_account()
+        select_id = self._select_id or (current.id if current else None)
+        self._select_id = None
+        self.list.clear()
+        for account in accounts:
+            item = QListWidgetItem(account_label(account), self.list)
+            item.setData(AccountRole, account)
+            if account.id == select_id:
+                self.list.setCurrentItem(item)
+        if self.list.currentItem() is None and accounts:
+            self.list.setCurrentRow(0)
+        self.empty_label.setVisible(not accounts)
+        self.loaded = True
+        self._update_enabled()
+
+    def accounts(self) -> list[Account]:
+        return [self.list.item(i).data(AccountRole) for i in range(self.list.count())]
+
+    def current_account(self) -> Account | None:
+        item = self.list.currentItem()
+        data = item.data(AccountRole) if item is not None else None
+        return data if isinstance(data, Account) else None
+
+    def _update_enabled(self) -> None:
+        has = self.current_account() is not None
+        self.edit_button.setEnabled(has)
+        self.remove_button.setEnabled(has)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.error(errors.describe(exc)[0])
+
+    def _open_editor(self, account: Account | None) -> AccountEditDialog:
+        dialog = AccountEditDialog(self.core, account, self)
+        dialog.saved.connect(self._saved)
+        self.edit_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def add_account(self) -> AccountEditDialog:
+        return self._open_editor(None)
+
+    def edit_account(self) -> AccountEditDialog | None:
+        account = self.current_account()
+        return self._open_editor(account) if account is not None else None
+
+    def _saved(self, account: Account) -> None:
+        self._select_id = account.id
+        self.status.idle()
+        self.changed.emit()
+        self.reload()
+
+    def remove_account(self) -> QMessageBox | None:
+        """Ask, then remove the selected account and its drafts' variants for it."""
+        account = self.current_account()
+        if account is None:
+            return None
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Remove account"))
+        box.setText(self.tr("Remove the account “{name}”?").format(name=account.name))
+        box.setInformativeText(
+            self.tr("Drafts keep their text, but lose their version for this account.")
+        )
+        remove = box.addButton(self.tr("&Remove"), QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.buttonClicked.connect(lambda button: self._remove_answered(button, remove, account))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.confirm_box = box
+        box.open()
+        return box
+
+    def _remove_answered(
+        self, button: QAbstractButton, remove: QAbstractButton, account: Account
+    ) -> None:
+        self.confirm_box = None
+        if button is not remove:
+            return
+        core, account_id = self.core, account.id
+        run_in_background(
+            lambda: core.remove_account(account_id),
+            on_success=lambda _a: self._removed(),
+            on_error=self._failed,
+            parent=self,
+        )
+
+    def _removed(self) -> None:
+        self.status.idle()
+        self.changed.emit()
+        self.reload()
+
+
+# ---- the window's Posts menu ---------------------------------------------------------------
+
+
+class PostsActions(QObject):
+    """The Posts menu: the accounts posts go to and the templates they start from."""
+
+    accounts_changed = Signal()
+    templates_changed = Signal()
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.accounts_dialog: AccountsDialog | None = None
+        self.templates_dialog: TemplatesDialog | None = None
+        self.accounts_action = QAction(self.tr("&Accounts…"), self)
+        self.accounts_action.triggered.connect(lambda _checked=False: self.show_accounts())
+        self.templates_action = QAction(self.tr("&Templates…"), self)
+        self.templates_action.triggered.connect(lambda _checked=False: self.show_templates())
+        self.menu = window.menuBar().addMenu(self.tr("&Posts"))
+        self.menu.setObjectName("posts-menu")
+        self.menu.addAction(self.accounts_action)
+        self.menu.addAction(self.templates_action)
+
+    def show_accounts(self) -> AccountsDialog:
+        """Open the Accounts dialog (one at a time)."""
+        dialog = self.accounts_dialog
+        if dialog is None or not shiboken6.isValid(dialog) or not dialog.isVisible():
+            dialog = AccountsDialog(self.window.core, self.window)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.changed.connect(self.accounts_changed)
+            self.accounts_dialog = dialog
+            dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def show_templates(self) -> TemplatesDialog:
+        """Open the Templates dialog (one at a time)."""
+        dialog = self.templates_dialog
+        if dialog is None or not shiboken6.isValid(dialog) or not dialog.isVisible():
+            dialog = TemplatesDialog(self.window.core, self.window)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.changed.connect(self.templates_changed)
+            self.templates_dialog = dialog
+            dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
