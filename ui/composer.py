@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .mainwindow import MainWindow
 
 SAVE_DELAY_MS = 250  # a change is on disk within this (plus one save) while the user types
+RETRY_DELAY_MS = 5_000  # after a failed save (a full disk, a locked database)
 EXCERPT_CHARS = 240  # of the item's summary, on the link card
 # The user's words then the link and hashtags compose_post adds (a template was already
 # rendered into the draft's text when the user picked it).
@@ -216,6 +217,7 @@ class SaveQueue(QObject):
         super().__init__(parent)
         self.core = core
         self._pending: list[tuple[Any, Op]] = []
+        self._current: tuple[Any, Op] = (None, lambda _core: None)  # the save in flight
         self._busy = False
         self._released = False
         self._idle_event = threading.Event()  # set while no save runs in the pool
@@ -235,7 +237,7 @@ class SaveQueue(QObject):
         self._pending.append((key if coalesce else None, op))
         self.state_changed.emit("saving", _tr("Saving…"))
         if not self._busy and not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(SAVE_DELAY_MS)
 
     def idle(self) -> bool:
         return not self._busy and not self._pending
@@ -258,7 +260,8 @@ class SaveQueue(QObject):
     def _next(self) -> None:
         if self._busy or not self._pending:
             return
-        _key, op = self._pending.pop(0)
+        self._current = self._pending.pop(0)
+        _key, op = self._current
         self._busy = True
         self._idle_event.clear()
         core, done = self.core, self._idle_event
@@ -280,19 +283,21 @@ class SaveQueue(QObject):
             if self._released:
                 self._next()
             elif not self._timer.isActive():
-                self._timer.start()
+                self._timer.start(SAVE_DELAY_MS)
         else:
             self.state_changed.emit("saved", _tr("Saved"))
         self._maybe_delete()
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
-        # Every save writes a whole text, so the next change saves what this one lost.
         self.state_changed.emit("error", _tr("Not saved: {error}").format(
             error=errors.describe(exc)[0]))
-        if self._pending:
-            self._timer.start()
-        self._maybe_delete()
+        # Try again later unless a newer text of the same kind is already waiting: the user
+        # may have stopped typing, and nothing else would save this text.
+        key, _op = self._current
+        if key is None or all(k != key for k, _ in self._pending):
+            self._pending.insert(0, self._current)
+        self._timer.start(RETRY_DELAY_MS)
 
     def _save_now(self) -> None:
         # The app is quitting: no event loop will start the next save, so wait for the one
