@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .reader import ReaderView
 
 SAVE_DELAY_MS = 300  # a pause in typing this long saves
+RETRY_DELAY_MS = 5_000  # after a failed save (a full disk, a locked database)
 
 Texts = tuple[str, str]  # (note, commentary)
 SaveResult = tuple[int, Texts, Annotation | BaseException]
@@ -235,6 +236,10 @@ class AnnotationPanel(QWidget):
                 del self._unsaved[item_id]
             if isinstance(outcome, BaseException):
                 self._failed[item_id] = str(outcome)
+                # Nothing else would save it if the user has stopped typing: try again.
+                QTimer.singleShot(
+                    RETRY_DELAY_MS, self, lambda i=item_id, t=texts: self._retry(i, t)
+                )
                 continue
             self._failed.pop(item_id, None)
             if item_id == self.item_id:
@@ -247,6 +252,12 @@ class AnnotationPanel(QWidget):
             self._after_save = [(i, c) for i, c in self._after_save if i in self._unsaved]
             for _item_id, callback in ready:
                 callback()
+
+    def _retry(self, item_id: int, texts: Texts) -> None:
+        if item_id in self._failed and item_id not in self._unsaved:  # nothing newer queued
+            self._unsaved[item_id] = texts
+            self.queue.put(item_id, texts)
+            self._show_status()
 
     def is_saving(self) -> bool:
         return self._timer.isActive() or self.item_id in self._unsaved

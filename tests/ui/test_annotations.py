@@ -88,6 +88,25 @@ def test_a_commentary_typed_is_in_the_core_within_a_second(window, core, qtbot):
     assert panel.status.text() == "Saved"
 
 
+def test_a_failed_save_is_retried_without_more_typing(window, core, qtbot, monkeypatch):
+    import ui.annotations
+
+    monkeypatch.setattr(ui.annotations, "RETRY_DELAY_MS", 50)
+    item_id = show(qtbot, window, 0)
+    panel = window.annotations
+    working = core.annotate
+
+    def full_disk(*args, **kwargs):
+        raise OSError("disco lleno")
+
+    monkeypatch.setattr(core, "annotate", full_disk)
+    type_text(panel.commentary, OPINION)
+    qtbot.waitUntil(lambda: panel.status.text() == "Not saved")
+    monkeypatch.setattr(core, "annotate", working)  # room again; the user typed nothing more
+    qtbot.waitUntil(lambda: commentary_in_core(core, item_id) == OPINION)
+    qtbot.waitUntil(lambda: panel.status.text() == "Saved")
+
+
 def test_the_panel_loads_what_the_core_holds(window, core, qtbot):
     item_id = window.item_model.item_at(2).id
     core.annotate(item_id, note="Sólo para mí", commentary="Lo comparto mañana")
