@@ -308,6 +308,14 @@ class CurationStore:
             db.execute("UPDATE variants SET text = ?, updated_at = ? "
                        "WHERE draft_id = ? AND synced = 1", (text, now, draft_id))
 
+    def set_draft_template(self, draft_id: int, template: int | str | None) -> None:
+        template_id = None if template is None else self.template_id(template)
+        with durable(self.db) as db:
+            cur = db.execute("UPDATE drafts SET template_id = ?, updated_at = ? WHERE id = ?",
+                             (template_id, iso(self.now()), draft_id))
+            if cur.rowcount == 0:
+                raise DraftNotFoundError(f"There is no draft with id {draft_id}.")
+
     def add_variant(self, draft_id: int, account: int | str, text: str | None) -> Variant:
         account_id = self.account_id(account)
         now = iso(self.now())

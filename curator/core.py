@@ -592,6 +592,15 @@ class Curator:
         """
         self.curation.save_draft_text(draft_id, text)
 
+    def set_draft_template(self, draft_id: int, template: int | str | None) -> None:
+        """Record which template the draft was written from (None: none), for the composer
+        and the analytics. The text is not changed.
+
+        Raises:
+            DraftNotFoundError, TemplateNotFoundError
+        """
+        self.curation.set_draft_template(draft_id, template)
+
     def add_variant(
         self, draft_id: int, account: int | str, *, text: str | None = None
     ) -> Variant:

@@ -754,6 +754,8 @@ class ComposerWindow(QWidget):
         cursor.insertText(text)
         self.main_edit.setTextCursor(cursor)
         self.main_edit.setFocus()
+        draft_id = self.draft.id
+        self.saver.put("template", lambda core: core.set_draft_template(draft_id, template.id))
 
     # ---- variants ------------------------------------------------------------------------
 

@@ -98,6 +98,7 @@ def test_compose_from_an_item_with_a_template(qtbot, window, core, accounts, ite
     assert "#periodismo" in masto.final
     wait_saved(qtbot, composer)
     assert core.get_draft(composer.draft_id).text == text
+    assert core.get_draft(composer.draft_id).template_id == template.id  # reopened: shown
     composer.close()
 
 

@@ -258,6 +258,18 @@ def test_default_template_must_exist_and_is_cleared_with_it(cur: Curator) -> Non
 # ---- templates ------------------------------------------------------------------------------
 
 
+def test_a_draft_records_the_template_picked_later(cur: Curator) -> None:
+    template = cur.add_template("Para ingenieros", "{commentary} — {url}", segment="Ingeniería")
+    draft = cur.new_draft(text="¿Qué os parece?")
+    cur.set_draft_template(draft.id, template.id)
+    assert cur.get_draft(draft.id).template_id == template.id
+    assert cur.get_draft(draft.id).text == "¿Qué os parece?"  # the text is the user's
+    cur.set_draft_template(draft.id, None)
+    assert cur.get_draft(draft.id).template_id is None
+    with pytest.raises(DraftNotFoundError):
+        cur.set_draft_template(9999, template.id)
+
+
 def test_templates_refuse_unknown_placeholders_naming_them(cur: Curator) -> None:
     with pytest.raises(TemplateError, match=r"\{titulo\}"):
         cur.add_template("Mala", "{titulo}: {url}")
