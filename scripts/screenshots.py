@@ -1,4 +1,5 @@
-"""Save README screenshots of the main window (light and dark), offscreen, with golden feeds."""
+"""Save README screenshots, offscreen, with golden feeds: the main window (light and dark) with
+a commentary under the reader, the composer, the drafts list and an account's edit form."""
 
 from __future__ import annotations
 
@@ -29,6 +30,31 @@ SHOWN = (
     ("jsonfeed11.json", None, "own"),
 )
 SIZE = (1200, 750)
+COMPOSER_SIZE = (1000, 720)
+SHOWN_ITEM = "La campaña, en cifras"
+COMMENTARY = (
+    "Por fin una campaña que se mide con datos y no con intuiciones: el coste por lead "
+    "baja un 18 % en tres meses y el retorno se ve trimestre a trimestre."
+)
+NOTE = "Preguntar a Marta por las cifras de marzo antes de publicarlo."
+DISCLAIMER = "Opiniones personales, no de mi empleador."
+CFO_TEMPLATE = (
+    "Para los CFOs que me leen: {commentary}\n\n"
+    "Lo que conviene mirar antes del cierre del trimestre: {title} ({source}).\n\n{url}"
+)
+# Drafts written earlier, so the drafts list has more than the one the composer started.
+OTHER_DRAFTS = (
+    (
+        "Hilo semanal: cinco lecturas sobre métricas de campaña que merecen tu café del lunes.",
+        None,
+        ("Ana en X", "Ana en Mastodon"),
+    ),
+    (
+        "Los tamaños de archivo también cuentan en una estrategia de contenidos: un buen repaso.",
+        "Größe importa: tamaños de archivo",
+        ("Ana en LinkedIn",),
+    ),
+)
 
 
 def _isolate_settings(folder: str) -> None:
@@ -86,6 +112,17 @@ def _wait(app, done: Callable[[], bool], timeout: float = 15.0) -> None:
         time.sleep(0.01)
 
 
+def _quiet_offscreen() -> None:
+    """The offscreen platform warns that it cannot raise() dialogs: say nothing of that."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_kind, _context, message: str) -> None:
+        if not message.startswith("This plugin does not support"):
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def _check_fonts(app) -> None:
     from PySide6.QtGui import QFontDatabase
 
@@ -98,11 +135,103 @@ def _check_fonts(app) -> None:
         )
 
 
+def _settle(app, seconds: float = 0.3) -> None:
+    """Let queued events run: widgets added to shown layouts appear, labels re-lay out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+
+
 def _save(window, path: Path) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    _settle(QApplication.instance())
     window.repaint()
     if not window.grab().save(str(path)):
         raise SystemExit(f"screenshots: cannot write {path}")
     print(path)
+
+
+def _add_profiles(core) -> None:
+    """Three posting profiles and an approved template, as a user would have set them up."""
+    template = core.add_template("Para CFOs", CFO_TEMPLATE, segment="CFOs")
+    core.add_template("Solo el enlace", "{title}\n{url}")
+    core.add_account("x", name="Ana en X", handle="@ana_datos")
+    core.add_account(
+        "mastodon",
+        name="Ana en Mastodon",
+        handle="@ana@mastodon.social",
+        api_base="mastodon.social",
+        char_limit=500,
+        hashtags=["marketing"],
+    )
+    core.add_account(
+        "linkedin",
+        name="Ana en LinkedIn",
+        disclaimer=DISCLAIMER,
+        disclaimer_mandatory=True,
+        utm_source="linkedin",
+        utm_medium="social",
+        utm_campaign="{source}-semanal",
+        utm_skip_domains=["intranet.empresa.es"],
+        hashtags=["finanzas", "innovación"],
+        default_template_id=template.id,
+    )
+
+
+def _annotate_shown(app, window) -> None:
+    """Type the commentary and note under the reader, as a user would, until "Saved"."""
+    panel = window.annotations
+    _wait(app, panel.is_loaded)
+    panel.commentary.setPlainText(COMMENTARY)
+    panel.note.setPlainText(NOTE)
+    _wait(app, lambda: not panel.is_saving() and panel.status.text() == "Saved")
+
+
+def _composer(app, window, item_id: int, path: Path) -> None:
+    from ui.composer import open_composer
+
+    composer = open_composer(window, item_id=item_id)
+    composer.resize(*COMPOSER_SIZE)
+    _wait(app, lambda: composer.draft is not None and composer.isEnabled())
+    x = next(t for t in composer.variant_tabs() if t.account.network.value == "x")
+    composer.tabs.setCurrentWidget(x)
+    _wait(app, lambda: composer.saver.idle() and x.over_by > 0 and x.split_button.isVisible())
+    _save(composer, path)
+    composer.close()
+    _wait(app, lambda: True)
+
+
+def _drafts(app, window, path: Path) -> None:
+    from ui.drafts import show_drafts
+
+    core = window.core
+    accounts = {a.name: a.id for a in core.list_accounts()}
+    items = {i.title: i.id for i in core.list_items(limit=100).items}
+    for text, title, names in OTHER_DRAFTS:
+        draft = core.new_draft(item_id=items[title] if title else None, text=text)
+        for name in names:
+            core.add_variant(draft.id, accounts[name])
+    window.drafts_action.trigger()
+    dialog = show_drafts(window)  # the one the action opened
+    dialog.resize(dialog.width(), 300)  # three rows: no need for the default's empty space
+    _wait(app, lambda: dialog.loaded and dialog.tree.topLevelItemCount() == 3)
+    _save(dialog, path)
+    dialog.close()
+
+
+def _accounts(app, window, path: Path) -> None:
+    window.post_actions.accounts_action.trigger()
+    dialog = window.post_actions.accounts_dialog
+    _wait(app, lambda: dialog.isVisible() and dialog.loaded)
+    names = [a.name for a in dialog.accounts()]
+    dialog.list.setCurrentRow(names.index("Ana en LinkedIn"))
+    editor = dialog.edit_account()
+    _wait(app, lambda: editor.isVisible() and editor.templates_loaded)
+    _save(editor, path)
+    editor.reject()
+    dialog.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("Curator")
     translators = install_translations(app, QLocale(QLocale.Language.English))  # noqa: F841
     app.setStyle("Fusion")  # the same look on every machine that runs this script
+    _quiet_offscreen()
     _check_fonts(app)
     args.out.mkdir(parents=True, exist_ok=True)
     with FeedServer() as server, tempfile.TemporaryDirectory() as data, settings_dir:
@@ -135,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             kind = "application/feed+json" if name.endswith(".json") else "application/xml"
             url = server.add(f"/feeds/{name}", (FEEDS / name).read_bytes(), content_type=kind)
             core.add_feed(url, folder=folder, role=role, fetch=False)
+        _add_profiles(core)
         # One feed that has gone away, to show how a failing feed looks.
         core.add_feed(
             server.status("/old-blog/feed.xml", 404, "Not found"), title="Old blog", fetch=False
@@ -148,9 +279,17 @@ def main(argv: list[str] | None = None) -> int:
         model = window.item_model
         rows = {model.item_at(r).title: r for r in range(model.rowCount())}
         window.items.selectRow(rows["Die Größe zählt"])  # so the list shows a read item too
-        window.items.selectRow(rows["La campaña, en cifras"])
-        _wait(app, lambda: window.reader.item is not None)
+        window.items.selectRow(rows[SHOWN_ITEM])
+        _wait(
+            app, lambda: window.reader.item is not None and window.reader.item.title == SHOWN_ITEM
+        )
+        _annotate_shown(app, window)  # the list marks the item with ✎
+        item_id = window.reader.item.id
         _save(window, args.out / "main-window.png")
+        _composer(app, window, item_id, args.out / "composer.png")
+        _drafts(app, window, args.out / "drafts.png")
+        _accounts(app, window, args.out / "accounts.png")
+        window.activateWindow()
         app.setPalette(dark_palette())
         window.reader.show_item(window.reader.item)  # the HTML picks up the new link colour
         _wait(app, lambda: True)

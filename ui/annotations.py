@@ -133,7 +133,7 @@ class AnnotationPanel(QWidget):
         header.addWidget(self.commentary_label, 1)
         header.addWidget(self.status)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setContentsMargins(0, 4, 6, 0)  # the status must not touch the window edge
         layout.setSpacing(4)
         layout.addLayout(header)
         layout.addWidget(self.commentary, 2)

@@ -380,6 +380,7 @@ class VariantTab(QWidget):
 
         self.tags_row = QHBoxLayout()
         self.tags_label = QLabel(self.tr("Suggested hashtags:"))
+        self.tags_label.hide()  # until there is something to suggest
         self.tags_row.addWidget(self.tags_label)
         self.tags_row.addStretch(1)
 

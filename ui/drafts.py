@@ -78,7 +78,7 @@ class DraftsDialog(QDialog):
         header.setSectionResizeMode(self.TEXT, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
         header.resizeSection(self.ITEM, 200)
-        header.resizeSection(self.ACCOUNTS, 160)
+        header.setSectionResizeMode(self.ACCOUNTS, QHeaderView.ResizeMode.ResizeToContents)
         header.resizeSection(self.UPDATED, 150)
         self.tree.itemActivated.connect(lambda _item, _col: self.open_selected())
         self.tree.currentItemChanged.connect(lambda *_: self._update_enabled())

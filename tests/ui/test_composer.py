@@ -261,7 +261,11 @@ def test_hashtag_suggestions_come_from_the_categories(qtbot, window, core, accou
     assert composer.main_text().endswith(" #política")
     assert x.suggestions() == ["datos"]
     assert x.final.count("#política") == 1
+    assert not x.tags_label.isHidden()
     composer.close()
+    blank = opened(qtbot, window)  # no item, no categories: no empty "Suggested" label
+    assert tab_of(blank, accounts["x"]).tags_label.isHidden()
+    blank.close()
 
 
 def test_an_account_default_template_fills_the_new_draft(qtbot, window, core, accounts, item):
