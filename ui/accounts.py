@@ -38,7 +38,7 @@ from curator.errors import CuratorError, TemplateError
 from curator.types import Account, Network, Template
 
 from . import errors
-from .feeddialogs import _InlineStatus
+from .feeddialogs import InlineStatus
 from .tasks import run_in_background
 from .templates import SAMPLE_VALUES, TemplatesDialog, template_label
 
@@ -264,7 +264,7 @@ class AccountEditDialog(QDialog):
         posts_box = QGroupBox(self.tr("Every post from this account"))
         posts_box.setLayout(posts)
 
-        self.status = _InlineStatus()
+        self.status = InlineStatus()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.addButton(
             self.tr("&Save") if account else self.tr("&Add"),
@@ -533,7 +533,7 @@ class AccountsDialog(QDialog):
         top.addLayout(left, 1)
         top.addLayout(side)
 
-        self.status = _InlineStatus()
+        self.status = InlineStatus()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -107,7 +107,7 @@ class FolderCombo(QComboBox):
         return self.currentText().strip()
 
 
-class _InlineStatus(QWidget):
+class InlineStatus(QWidget):
     """A busy indicator and an error line, shown inside a dialog instead of a message box."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -200,7 +200,7 @@ class AddFeedDialog(QDialog):
         self.choices = QListWidget()
         self.choices.itemDoubleClicked.connect(lambda _item: self.start())
 
-        self.status = _InlineStatus()
+        self.status = InlineStatus()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = self.buttons.addButton(
             self.tr("&Add"), QDialogButtonBox.ButtonRole.AcceptRole
@@ -384,7 +384,7 @@ class EditFeedDialog(QDialog):
             last_error.setWordWrap(True)
             form.addRow("", last_error)
 
-        self.status = _InlineStatus()
+        self.status = InlineStatus()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -476,7 +476,7 @@ class FolderDialog(QDialog):
         self._apply = apply
         self._working = False
         self.folder_combo = FolderCombo(core, current, self)
-        self.status = _InlineStatus()
+        self.status = InlineStatus()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

@@ -30,7 +30,7 @@ from curator.errors import TemplateError
 from curator.types import Template
 
 from . import errors
-from .feeddialogs import _InlineStatus
+from .feeddialogs import InlineStatus
 from .tasks import run_in_background
 
 TemplateRole = Qt.ItemDataRole.UserRole  # a template's row holds its Template
@@ -135,7 +135,7 @@ class TemplateEditDialog(QDialog):
         form.addRow("", self.check_label)
         form.addRow(self.tr("Preview:"), self.preview)
 
-        self.status = _InlineStatus()
+        self.status = InlineStatus()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.addButton(
             self.tr("&Save") if template else self.tr("&Add"),
@@ -269,7 +269,7 @@ class TemplatesDialog(QDialog):
             )
         )
         self.hint.setWordWrap(True)
-        self.status = _InlineStatus()
+        self.status = InlineStatus()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
 
