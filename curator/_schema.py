@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-VERSION = 4
+VERSION = 5
 
 # Dates are ISO 8601 UTC strings ("2024-06-01T12:00:00Z"): they sort as text and read well.
 SCHEMA = """
@@ -133,6 +133,45 @@ CREATE TABLE variants (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (draft_id, account_id)
 );
+
+-- ---- publishing (v5) --------------------------------------------------------------------
+-- 'ok' | 'reconnect_needed' (the network refused the token: 401 or expired).
+ALTER TABLE accounts ADD COLUMN state TEXT NOT NULL DEFAULT 'ok';
+
+-- One outgoing post to one account. Its text is final when queued (composed from the draft's
+-- variant), so later edits to the draft never change what goes out. The account's name is
+-- copied: history stays readable when the account is removed.
+-- state: scheduled -> publishing -> published | failed | needs_attention; or cancelled.
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    draft_id INTEGER REFERENCES drafts(id) ON DELETE SET NULL,
+    account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+    account_name TEXT NOT NULL,
+    network TEXT NOT NULL,
+    text TEXT NOT NULL,
+    link TEXT,
+    title TEXT,
+    description TEXT,
+    thumbnail_url TEXT,
+    language TEXT,
+    thread TEXT NOT NULL DEFAULT '[]',  -- JSON array: the parts after the first
+    scheduled_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'scheduled',
+    attempts INTEGER NOT NULL DEFAULT 0,   -- times it was handed to the network
+    next_attempt_at TEXT NOT NULL,         -- scheduled_at, then later after a retryable error
+    last_error TEXT,
+    idempotency_key TEXT NOT NULL UNIQUE,  -- set when queued, never changes
+    claimed_at TEXT,
+    claimed_by TEXT,                       -- "host:pid" of the process publishing it
+    remote_id TEXT,
+    remote_url TEXT,
+    published_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX posts_due ON posts (next_attempt_at, id) WHERE state = 'scheduled';
+CREATE INDEX posts_claimed ON posts (claimed_at) WHERE state = 'publishing';
+CREATE INDEX posts_by_schedule ON posts (scheduled_at, id);
+CREATE INDEX posts_published ON posts (published_at DESC, id DESC) WHERE state = 'published';
 """
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -147,17 +186,30 @@ def _v2_hidden_index(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX items_hidden ON items (id) WHERE hidden = 1")
 
 
+def _section(start: str, end: str | None = None) -> list[str]:
+    """The statements of SCHEMA from the line `start` to the line `end` (or the end)."""
+    first = SCHEMA.index(start)
+    last = SCHEMA.index(end) if end else len(SCHEMA)
+    # Comments may hold ";": drop them before splitting into statements.
+    code = "\n".join(line.split("--")[0] for line in SCHEMA[first:last].splitlines())
+    return [s for s in code.split(";") if s.strip()]
+
+
+def _run(db: sqlite3.Connection, statements: list[str]) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
 def _v3_curation(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE items ADD COLUMN categories TEXT")
-    start = SCHEMA.index("-- ---- curation (v4)")
-    # Comments may hold ";": drop them before splitting into statements.
-    code = "\n".join(line.split("--")[0] for line in SCHEMA[start:].splitlines())
-    for statement in code.split(";"):
-        if statement.strip():
-            db.execute(statement)
+    _run(db, _section("-- ---- curation (v4)", "-- ---- publishing (v5)"))
+
+
+def _v4_publishing(db: sqlite3.Connection) -> None:
+    _run(db, _section("-- ---- publishing (v5)"))
 
 
 # MIGRATIONS[n] upgrades a database at version n to n + 1.
 MIGRATIONS: dict[int, Migration] = {
-    1: _v1_fetch_seconds, 2: _v2_hidden_index, 3: _v3_curation,
+    1: _v1_fetch_seconds, 2: _v2_hidden_index, 3: _v3_curation, 4: _v4_publishing,
 }

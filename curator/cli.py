@@ -124,7 +124,51 @@ def _parser() -> argparse.ArgumentParser:
     ta_body.add_argument("--body-file", metavar="FILE",
                          help="read the body from FILE (UTF-8; '-' for standard input)")
     ta.add_argument("--segment", default="", help='audience segment ("CFOs", "engineers")')
+    _accounts_parser(sub, common)
+    _publishing_parser(sub, common)
     return p
+
+
+def _accounts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    accounts = sub.add_parser("accounts", help="your social accounts (secrets in the OS keyring)",
+                              parents=[common])
+    asub = accounts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    secret_help = ("read the account's secret from standard input, never from the command "
+                   "line: a Mastodon, LinkedIn or X access token, a Bluesky app password or "
+                   "a webhook signing secret. It is stored only in the OS keyring")
+    aa = asub.add_parser("add", parents=[common], help="add an account")
+    aa.add_argument("network", metavar="NETWORK", help="mastodon, bluesky, linkedin, x or webhook")
+    aa.add_argument("--name", required=True, help="your name for the account")
+    aa.add_argument("--handle", help="the account's handle (verify fills it in)")
+    _api_base_options(aa)
+    aa.add_argument("--secret-stdin", action="store_true", help=secret_help)
+    asub.add_parser("list", parents=[common], help="list accounts (never their secrets)")
+    av = asub.add_parser("verify", parents=[common],
+                         help="sign in with the stored secret and show the handle")
+    av.add_argument("name", metavar="NAME", help="account name or id")
+    ae = asub.add_parser("edit", parents=[common],
+                         help="rename an account, change its handle, server or secret")
+    ae.add_argument("name", metavar="NAME", help="account name or id")
+    ae.add_argument("--rename", dest="new_name", metavar="NEW_NAME", help="a new name")
+    ae.add_argument("--handle", help='a new handle ("" for none)')
+    _api_base_options(ae)
+    ae.add_argument("--secret-stdin", action="store_true",
+                    help=secret_help + " (replaces its secrets)")
+    ar = asub.add_parser("remove", parents=[common], help="remove an account and its secrets")
+    ar.add_argument("name", metavar="NAME", help="account name or id")
+    ar.add_argument("--keep-secrets", action="store_true",
+                    help="remove the profile even when the keyring cannot be reached (any "
+                    "secret it had stays in that keyring)")
+
+
+def _api_base_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--instance", dest="api_base", metavar="URL",
+                   help="Mastodon instance (mastodon.social)")
+    g.add_argument("--service", dest="api_base", metavar="URL",
+                   help="Bluesky PDS (default: https://bsky.social)")
+    g.add_argument("--api-base", dest="api_base", metavar="URL",
+                   help="API base URL (webhook endpoint, proxy, self-hosted or test server)")
 
 
 def _item_filters(p: argparse.ArgumentParser) -> None:
@@ -171,7 +215,8 @@ def _run(args: argparse.Namespace) -> int:
         settings = replace(settings, workers=args.workers or settings.workers,
                            per_host=args.per_host or settings.per_host)
     with Curator(paths.data_dir(getattr(args, "data_dir", None)), fetch=settings) as app:
-        handler = _HANDLERS[(args.command, getattr(args, "action", None))]
+        key = (args.command, getattr(args, "action", None))
+        handler = _HANDLERS.get(key) or _PUBLISHING_HANDLERS[key]
         return handler(app, args)
 
 
@@ -477,6 +522,236 @@ def templates_add(app, args) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
+def _read_secret() -> str:
+    """The secret from standard input (a terminal: typed, not echoed), minus one final
+    newline. Never from argv or the environment, where other users and logs can see it."""
+    from .errors import CuratorError
+
+    if sys.stdin is None:
+        raise CuratorError("--secret-stdin needs a standard input to read the secret from.")
+    if sys.stdin.isatty():
+        import getpass
+
+        raw = getpass.getpass("Secret (not shown): ")
+    else:
+        try:
+            raw = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise CuratorError("The secret on standard input is not UTF-8 text.") from None
+    secret = raw.removesuffix("\n").removesuffix("\r")
+    if not secret:
+        raise CuratorError("--secret-stdin read an empty secret: pipe it in, for example "
+                           "printf %s \"$TOKEN\" | curator accounts add ... --secret-stdin.")
+    return secret
+
+
+def _account_json(account: Any, has_secret: bool | None) -> dict[str, Any]:
+    state = getattr(account, "state", None) or (
+        "keyring_unavailable" if has_secret is None else "ready" if has_secret
+        else "no_secret")
+    return account.to_json() | {"has_secret": has_secret, "state": state}
+
+
+def _has_secret(app: Any, account: Any) -> bool | None:
+    """Whether the keyring holds a secret for the account; None when it cannot be asked."""
+    from .errors import KeyringUnavailableError
+
+    try:
+        return bool(app.secrets.has_any(account.id))
+    except KeyringUnavailableError:
+        return None
+
+
+def accounts_add(app, args) -> int:  # type: ignore[no-untyped-def]
+    secret = _read_secret() if args.secret_stdin else None
+    a = app.add_account(args.network, name=args.name, handle=args.handle,
+                        api_base=args.api_base, secret=secret)
+    stored = " (secret stored in the system keyring)" if secret is not None else ""
+    _emit(args, _account_json(a, secret is not None),
+          f"Added {a.network.value} account {a.name} [id {a.id}]{stored}.")
+    return 0
+
+
+def accounts_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    accounts = app.list_accounts()
+    found = [(a, _has_secret(app, a)) for a in accounts]
+    if any(has is None for _, has in found):
+        from .secrets import NO_KEYRING
+
+        print(f"curator: {NO_KEYRING}", file=sys.stderr)
+    if args.json:
+        _emit(args, [_account_json(a, has) for a, has in found])
+        return 0
+    if not accounts:
+        print("No accounts yet. Add one with: curator accounts add NETWORK --name NAME "
+              "--secret-stdin")
+    for a, has in found:
+        secret = {True: "secret in keyring", False: "no secret", None: "keyring unavailable"}
+        where = f"  <{a.api_base}>" if a.api_base else ""
+        print(f"{a.id:>4}  {a.name}  {a.network.value}  {a.handle or '-'}{where}  "
+              f"[{secret[has]}]")
+    return 0
+
+
+def accounts_verify(app, args) -> int:  # type: ignore[no-untyped-def]
+    from .connectors import connector_for
+
+    a = app.get_account(args.name)
+    handle = connector_for(a, app.secrets).verify()
+    if handle and not a.handle:
+        app.update_account(a.id, handle=handle)
+    _emit(args, {"id": a.id, "name": a.name, "network": a.network.value, "handle": handle},
+          f"{a.name}: signed in as {handle}.")
+    return 0
+
+
+def accounts_edit(app, args) -> int:  # type: ignore[no-untyped-def]
+    secret = _read_secret() if args.secret_stdin else None
+    a = app.get_account(args.name)
+    if secret is not None:
+        app.secrets.check()  # before changing anything: all or nothing
+    a = app.update_account(a.id, name=args.new_name, handle=args.handle, api_base=args.api_base)
+    if secret is not None:
+        app.set_account_secret(a.id, secret)
+    _emit(args, _account_json(a, _has_secret(app, a) if secret is None else True),
+          f"Updated account {a.name} [id {a.id}]"
+          f"{' and its secret' if secret is not None else ''}.")
+    return 0
+
+
+def accounts_remove(app, args) -> int:  # type: ignore[no-untyped-def]
+    a = app.remove_account(args.name, keep_secrets=args.keep_secrets)
+    kept = " (its secrets, if any, stay in the keyring)" if args.keep_secrets else \
+        " and its secrets"
+    _emit(args, a.to_json(), f"Removed account {a.name}{kept}.")
+    return 0
+
+
+# ---- publishing (queue, publish-due, history) -----------------------------------------------
+
+
+def _publishing_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    queue = sub.add_parser("queue", help="posts scheduled to go out", parents=[common])
+    qsub = queue.add_subparsers(dest="action", metavar="ACTION", required=True)
+    qa = qsub.add_parser("add", parents=[common], help="schedule a draft for an account")
+    qa.add_argument("draft", type=int, metavar="DRAFT_ID")
+    qa.add_argument("--account", required=True, metavar="NAME", help="account name or id")
+    qa.add_argument("--at", required=True, metavar="ISO8601",
+                    help="when: 2024-06-03T09:00 (local time), or with Z / +02:00")
+    qsub.add_parser("list", parents=[common],
+                    help="posts waiting, being published, failed or needing attention")
+    qc = qsub.add_parser("cancel", parents=[common], help="do not send a post")
+    qc.add_argument("id", type=int, metavar="ID")
+    qr = qsub.add_parser("retry", parents=[common],
+                         help="send a failed, cancelled or needs-attention post again now")
+    qr.add_argument("id", type=int, metavar="ID")
+    pd = sub.add_parser("publish-due", parents=[common],
+                        help="publish what is due, then exit (for cron or a systemd timer)")
+    pd.add_argument("--now", metavar="ISO8601", help="act as if it were this time")
+    hi = sub.add_parser("history", parents=[common], help="published posts, newest first")
+    hi.add_argument("--limit", type=int, metavar="N")
+
+
+def _when(text: str, option: str) -> datetime:
+    """An ISO 8601 time from the command line; without an offset it is local time."""
+    from .errors import CuratorError
+
+    try:
+        d = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CuratorError(f"{option} must be an ISO 8601 time such as 2024-06-03T09:00 "
+                           f"(local time) or 2024-06-03T07:00Z, not {text!r}.") from None
+    return d.astimezone() if d.tzinfo is None else d
+
+
+def _post_line(p: Any) -> str:
+    first = (p.text.strip().splitlines() or [""])[0]
+    first = first if len(first) <= 50 else first[:49] + "…"
+    when = p.published_at if p.published_at else p.scheduled_at
+    extra = f"  [{p.last_error}]" if p.last_error else ""
+    if p.remote_url or p.remote_id:
+        extra += f"  {p.remote_url or p.remote_id}"
+    return f"{p.id:>5}  {p.state.value:<15} {_local(when)}  {p.account:<14} {first}{extra}"
+
+
+def queue_add(app, args) -> int:  # type: ignore[no-untyped-def]
+    post = app.queue_post(args.draft, args.account, _when(args.at, "--at"))
+    _emit(args, post.to_json(), f"Queued post {post.id} for {post.account} at "
+                                f"{_local(post.scheduled_at)}.")
+    return 0
+
+
+def queue_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    posts = app.list_queue()
+    if args.json:
+        _emit(args, [p.to_json() for p in posts])
+        return 0
+    if not posts:
+        print("Nothing queued. Queue a draft with: curator queue add DRAFT_ID --account NAME "
+              "--at 2024-06-03T09:00")
+    for p in posts:
+        print(_post_line(p))
+    return 0
+
+
+def queue_cancel(app, args) -> int:  # type: ignore[no-untyped-def]
+    post = app.cancel_post(args.id)
+    _emit(args, post.to_json(), f"Cancelled post {post.id}.")
+    return 0
+
+
+def queue_retry(app, args) -> int:  # type: ignore[no-untyped-def]
+    post = app.retry_post(args.id)
+    _emit(args, post.to_json(), f"Post {post.id} goes out on the next publish-due.")
+    return 0
+
+
+def publish_due(app, args) -> int:  # type: ignore[no-untyped-def]
+    now = _when(args.now, "--now") if args.now else None
+    outcomes = app.publish_due(now)
+    counts = {s: sum(1 for o in outcomes if o.state.value == s)
+              for s in ("published", "scheduled", "failed", "needs_attention")}
+    summary = (f"Published {counts['published']}; retrying later {counts['scheduled']}; "
+               f"failed {counts['failed']}; needing attention {counts['needs_attention']}.")
+    if args.json:
+        _emit(args, {**{("retrying" if k == "scheduled" else k): v for k, v in counts.items()},
+                     "posts": [o.to_json() for o in outcomes]})
+        return 0
+    for o in outcomes:
+        if o.state.value == "published":
+            print(f"  published {o.post_id} ({o.account}): {o.remote_url or o.remote_id}")
+        elif o.state.value == "scheduled":
+            print(f"  retrying {o.post_id} ({o.account}) at {_local(o.next_attempt_at)}: "
+                  f"{o.error}", file=sys.stderr)
+        else:
+            print(f"  {o.state.value.replace('_', ' ')} {o.post_id} ({o.account}): {o.error}",
+                  file=sys.stderr)
+    print(summary)
+    return 0
+
+
+def history(app, args) -> int:  # type: ignore[no-untyped-def]
+    posts = app.history(args.limit)
+    if args.json:
+        _emit(args, [p.to_json() for p in posts])
+        return 0
+    if not posts:
+        print("Nothing published yet.")
+    for p in posts:
+        print(_post_line(p))
+    return 0
+
+
+_PUBLISHING_HANDLERS = {
+    ("queue", "add"): queue_add,
+    ("queue", "list"): queue_list,
+    ("queue", "cancel"): queue_cancel,
+    ("queue", "retry"): queue_retry,
+    ("publish-due", None): publish_due,
+    ("history", None): history,
+}
+
+
 def _local(d: datetime | None) -> str:
     return d.astimezone().strftime("%Y-%m-%d %H:%M") if d else "-"
 
@@ -498,4 +773,9 @@ _HANDLERS = {
     ("drafts", "show"): drafts_show,
     ("templates", "list"): templates_list,
     ("templates", "add"): templates_add,
+    ("accounts", "add"): accounts_add,
+    ("accounts", "list"): accounts_list,
+    ("accounts", "verify"): accounts_verify,
+    ("accounts", "edit"): accounts_edit,
+    ("accounts", "remove"): accounts_remove,
 }

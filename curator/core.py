@@ -7,14 +7,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from . import _update
 from ._curation import CurationStore
 from ._fetch import Fetcher, FetchSettings, check_url
 from ._parser import parse_feed, sniff
+from ._publishing import Publisher
 from ._sanitize import plain
 from ._storage import FeedSnapshot, ItemQuery, Storage
 from .errors import CuratorError, FeedError, FeedExistsError, FeedNotFoundError, NotAFeedError
+from .secrets import SecretStore  # cheap: keyring itself is imported on first use
 from .types import (
     Account,
     AddFeedResult,
@@ -26,6 +29,8 @@ from .types import (
     Item,
     ItemPage,
     Network,
+    Post,
+    PublishOutcome,
     RefreshResult,
     Role,
     Template,
@@ -92,6 +97,8 @@ class Curator:
         self._fetcher_lock = threading.Lock()
         self.storage = Storage(self.data_dir / DB_NAME)
         self.curation = CurationStore(self.storage.db, lambda: self.now())
+        self._secrets: SecretStore | None = None
+        self._publisher: Publisher | None = None
 
     def close(self) -> None:
         if self._fetcher:
@@ -461,21 +468,40 @@ class Curator:
         utm_skip_domains: Sequence[str] = (),
         hashtags: Sequence[str] = (),
         default_template_id: int | None = None,
+        secret: str | None = None,
     ) -> Account:
         """Add a posting profile. `api_base` is the Mastodon instance, the Bluesky PDS or the
         API base URL ("mastodon.social" means https://mastodon.social); hashtags are stored
         without "#"; UTM tags are left off links to `utm_skip_domains` (and subdomains).
+        `secret` (the network's token, app password or webhook signing secret, see
+        curator.secrets.PRIMARY_KIND) goes to the OS keyring only; when the keyring cannot be
+        reached nothing is written at all.
 
         Raises:
             AccountExistsError, TemplateNotFoundError, CuratorError (an unknown network, a bad
-            URL, limit or hashtag).
+            URL, limit or hashtag), KeyringUnavailableError.
         """
-        return self.curation.add_account(
+        if secret is not None:
+            if not secret:
+                raise CuratorError("The secret is empty.")
+            self.secrets.check()  # before the profile exists: no half-added account
+        added = self.curation.add_account(
             name, network, handle=handle, api_base=api_base, char_limit=char_limit,
             disclaimer=disclaimer, disclaimer_mandatory=disclaimer_mandatory,
             utm_source=utm_source, utm_medium=utm_medium, utm_campaign=utm_campaign,
             utm_skip_domains=list(utm_skip_domains), hashtags=list(hashtags),
             default_template_id=default_template_id)
+        if secret is not None:
+            from .secrets import primary_kind
+
+            try:
+                # SQLite may reuse a removed account's id: start from a clean slate.
+                self.secrets.delete_all(added.id)
+                self.secrets.set(added.id, primary_kind(added.network), secret)
+            except BaseException:
+                self.curation.remove_account(added.id)
+                raise
+        return added
 
     def update_account(
         self,
@@ -518,13 +544,44 @@ class Curator:
         """An account by id or name. Raises: AccountNotFoundError"""
         return self.curation.get_account(account)
 
-    def remove_account(self, account: int | str) -> Account:
-        """Delete an account and its draft variants. Returns it as it was.
+    def remove_account(self, account: int | str, *, keep_secrets: bool = False) -> Account:
+        """Delete an account, its draft variants and its secrets. Returns it as it was.
+
+        The secrets go first: when the keyring cannot be reached the account stays as it is
+        (no secret is left behind without its account) and KeyringUnavailableError says
+        what to do. `keep_secrets=True` removes the profile anyway, leaving any secret it
+        had in the unreachable keyring (the user's explicit choice).
 
         Raises:
-            AccountNotFoundError
+            AccountNotFoundError, KeyringUnavailableError
         """
-        return self.curation.remove_account(account)
+        removed = self.curation.get_account(account)
+        if not keep_secrets:
+            self.secrets.delete_all(removed.id)
+        return self.curation.remove_account(removed.id)
+
+    def set_account_secret(self, account: int | str, secret: str) -> Account:
+        """Give an account a new secret (its network's PRIMARY_KIND). The account's other
+        secrets (refresh tokens, cached sessions) belonged to the old one: they are dropped.
+
+        Raises:
+            AccountNotFoundError, KeyringUnavailableError, CuratorError (an empty secret)
+        """
+        from .secrets import primary_kind
+
+        if not secret:
+            raise CuratorError("The secret is empty.")
+        found = self.curation.get_account(account)
+        self.secrets.delete_all(found.id)
+        self.secrets.set(found.id, primary_kind(found.network), secret)
+        return found
+
+    @property
+    def secrets(self) -> SecretStore:
+        """This data dir's secrets in the OS keyring (keyring itself loads on first use)."""
+        if self._secrets is None:
+            self._secrets = SecretStore(self.data_dir)
+        return self._secrets
 
     # ---- templates -----------------------------------------------------------------------
 
@@ -660,6 +717,89 @@ class Curator:
         """Erase drafts deleted more than `older_than` ago. Returns how many."""
         return self.curation.purge_deleted_drafts(older_than)
 
+    # ---- publishing (curator._publishing: exactly once) -----------------------------------
+
+    @property
+    def publisher(self) -> Publisher:
+        if self._publisher is None:
+            self._publisher = Publisher(self.storage.db)
+        return self._publisher
+
+    def queue_post(self, draft_id: int, account: int | str, at: datetime) -> Post:
+        """Schedule the draft for an account at `at` (timezone-aware; stored in UTC). The
+        text is final now: the account's variant (else the draft's text) with the link,
+        hashtags and disclaimer, counted as the network counts it.
+
+        Raises:
+            DraftNotFoundError, AccountNotFoundError, CuratorError (deleted draft, empty or
+            over the network's limit, a time with no time zone).
+        """
+        from ._publishing import final_text
+
+        draft = self.curation.get_draft(draft_id)
+        if draft.deleted_at is not None:
+            raise CuratorError(f"Draft {draft_id} is deleted: undelete it before queuing it.")
+        found = self.curation.get_account(account)
+        text, link = final_text(draft, found)
+        return self.publisher.queue(draft, found, text, at, self.now(), link=link)
+
+    def get_post(self, post_id: int) -> Post:
+        """Raises: PostNotFoundError"""
+        return self.publisher.get(post_id)
+
+    def list_queue(self) -> list[Post]:
+        """Posts waiting, being published, failed or needing attention; soonest first."""
+        return self.publisher.list_queue()
+
+    def history(self, limit: int | None = None) -> list[Post]:
+        """Published posts with their remote id and URL, newest first."""
+        return self.publisher.history(limit)
+
+    def cancel_post(self, post_id: int) -> Post:
+        """Raises: PostNotFoundError, PostStateError (published, or being published now)"""
+        return self.publisher.cancel(post_id)
+
+    def retry_post(self, post_id: int) -> Post:
+        """A failed, needs-attention or cancelled post is due again now (same idempotency
+        key). Raises: PostNotFoundError, PostStateError"""
+        return self.publisher.retry(post_id, self.now())
+
+    def publish_due(
+        self,
+        now: datetime | None = None,
+        *,
+        session: Any = None,
+        secrets: Any = None,
+    ) -> list[PublishOutcome]:
+        """Send every post due at `now` (default: the clock) exactly once, even with other
+        processes doing the same; first recover posts a crashed process left half-sent.
+        Failures are outcomes (retry later, failed, needs attention), never exceptions.
+        `session`: a requests.Session; `secrets`: anything with get(account_id, kind)
+        (default: the OS keyring, read only when a connector needs a secret).
+
+        Raises:
+            StorageError
+        """
+        from .connectors import connector_for
+
+        store = secrets if secrets is not None else _LazySecrets(self)
+        return self.publisher.publish_due(
+            now or self.now(), self.curation.get_account,
+            lambda account: connector_for(account, store, session=session))
+
+    def account_needs_reconnect(self, account: int | str) -> bool:
+        """The network refused the account's token (401 or expired) since it last worked."""
+        from ._publishing import ACCOUNT_RECONNECT
+
+        return self.publisher.account_state(self.curation.account_id(account)) \
+            == ACCOUNT_RECONNECT
+
+    def mark_account_reconnected(self, account: int | str) -> None:
+        """Clear "reconnect needed" (call after the user gives the account a new secret)."""
+        from ._publishing import ACCOUNT_OK
+
+        self.publisher.set_account_state(self.curation.account_id(account), ACCOUNT_OK)
+
     # ---- images and favicons -------------------------------------------------------------
 
     def _asset_fetcher(self) -> Fetcher:
@@ -755,6 +895,17 @@ class Curator:
 
         with ThreadPoolExecutor(max_workers=min(8, len(pages))) as pool:
             return sum(pool.map(one, list(pages)))
+
+
+
+class _LazySecrets:
+    """curator.secrets.SecretStore, touched only when a connector asks for a secret."""
+
+    def __init__(self, app: Curator):
+        self._app = app
+
+    def get(self, account_id: int, kind: str) -> str | None:
+        return self._app.secrets.get(account_id, kind)
 
 
 def _clean_folder(folder: str | None) -> str | None:

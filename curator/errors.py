@@ -73,3 +73,16 @@ class TemplateExistsError(CuratorError):
 
 class DraftNotFoundError(CuratorError, LookupError):
     """No draft has that id."""
+
+
+class KeyringUnavailableError(CuratorError):
+    """No OS keyring can be reached (none installed, no D-Bus session, or it stays locked).
+    Curator never falls back to storing secrets anywhere else."""
+
+
+class PostNotFoundError(CuratorError, LookupError):
+    """No queued post has that id."""
+
+
+class PostStateError(CuratorError):
+    """The post cannot do that in its state (cancel a published post, retry a scheduled one)."""

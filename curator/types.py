@@ -296,3 +296,63 @@ class Draft:
         out = _jsonable(self)
         out["variants"] = [v.to_json() for v in self.variants]
         return out
+
+
+# ---- publishing -----------------------------------------------------------------------------
+
+
+class PostState(StrEnum):
+    """Where a queued post is: scheduled -> publishing -> published | failed |
+    needs_attention; or cancelled by the user."""
+
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"  # claimed by one process, on its way to the network
+    PUBLISHED = "published"
+    FAILED = "failed"  # refused by the service, or given up after the last retry
+    NEEDS_ATTENTION = "needs_attention"  # reconnect the account, or check and retry
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post queued for one account, with its text as it goes out."""
+
+    id: int
+    account: str  # the account's name (kept when the account is removed)
+    account_id: int | None  # None when the account was removed since
+    network: Network
+    draft_id: int | None
+    text: str
+    link: str | None
+    title: str | None
+    scheduled_at: datetime
+    state: PostState
+    attempts: int  # times it was handed to the network
+    next_attempt_at: datetime | None  # when publish_due tries it (scheduled posts)
+    last_error: str | None  # the service's message, as it said it
+    idempotency_key: str
+    remote_id: str | None
+    remote_url: str | None
+    published_at: datetime | None
+    created_at: datetime
+    thread: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """What one publish_due did with one post."""
+
+    post_id: int
+    account: str
+    state: PostState  # after this run: published, scheduled (retry later), failed...
+    error: str | None = None
+    remote_id: str | None = None
+    remote_url: str | None = None
+    next_attempt_at: datetime | None = None  # for a retry
+    recovered: bool = False  # found in `publishing` after a crash
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)

@@ -14,6 +14,9 @@ APT_PKGS=(python3-venv libglib2.0-0 libegl1 libgl1 libx11-6 libxkbcommon0 libfon
     libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0
     libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0
     libxcb-xkb1)
+# The tests use a real Secret Service: a private D-Bus session (dbus-run-session is in
+# dbus-daemon) with its own gnome-keyring-daemon (scripts/test.sh, PLATFORM.md).
+[ "${1:-}" = "--test" ] && APT_PKGS+=(dbus-daemon gnome-keyring)
 missing=()
 for p in "${APT_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -60,6 +60,10 @@ class Connector(Protocol):
     """One account on one network. Secrets come from the OS keyring (curator.secrets)."""
 
     account: Account
+    # True when publishing again with the same OutgoingPost.idempotency_key can never make
+    # a second remote post (Mastodon's Idempotency-Key header, a webhook receiver that
+    # dedups by key): after a crash the engine re-sends instead of asking the user.
+    idempotent: bool
 
     def verify(self) -> str:
         """Check the credentials; return the account's handle as the network knows it.

@@ -238,11 +238,11 @@ def test_accounts_are_listed_by_name_and_removed(cur: Curator) -> None:
     for name in ("Zoe", "álvaro", "Beatriz"):
         cur.add_account("linkedin", name=name)
     assert [a.name for a in cur.list_accounts()] == ["álvaro", "Beatriz", "Zoe"]
-    removed = cur.remove_account("Zoe")
+    removed = cur.remove_account("Zoe", keep_secrets=True)  # no secret; any keyring
     assert removed.name == "Zoe"
     assert [a.name for a in cur.list_accounts()] == ["álvaro", "Beatriz"]
     with pytest.raises(AccountNotFoundError):
-        cur.remove_account("Zoe")
+        cur.remove_account("Zoe", keep_secrets=True)
 
 
 def test_default_template_must_exist_and_is_cleared_with_it(cur: Curator) -> None:
@@ -395,7 +395,7 @@ def test_variant_errors_and_account_removal(cur: Curator) -> None:
     with pytest.raises(DraftNotFoundError):
         cur.add_variant(999, "Equis")
     cur.add_variant(draft.id, "Equis")
-    cur.remove_account("Equis")
+    cur.remove_account("Equis", keep_secrets=True)
     assert cur.get_draft(draft.id).variants == []
 
 

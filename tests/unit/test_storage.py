@@ -403,6 +403,7 @@ def test_version_1_database_is_migrated(tmp_path: Path) -> None:
     assert (old / "curator.db.v1.bak").exists()
     assert (old / "curator.db.v2.bak").exists()
     assert (old / "curator.db.v3.bak").exists()
+    assert (old / "curator.db.v4.bak").exists()
     with open_curator(tmp_path / "fresh") as c:
         assert migrated == (_columns(c.storage.db.conn), _indexes(c.storage.db.conn))
 
