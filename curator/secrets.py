@@ -36,7 +36,7 @@ KINDS: tuple[str, ...] = (
     "api_key",  # X OAuth 1.0a consumer key
     "api_secret",  # X OAuth 1.0a consumer secret
     "access_token_secret",  # X OAuth 1.0a user token secret
-    "session",  # a connector's cached session (Bluesky accessJwt)
+    "session",  # cached session: Bluesky accessJwt; OAuth {"expires_at", "client_id"} JSON
 )
 
 # What `curator accounts add NETWORK --secret-stdin` stores: the one secret a user pastes.

@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(core)
     window.remember_state()  # the last session's layout and selection; saved again on close
     window.favicons.start_fetching()  # icons the cache lacks, once, in the background
+    window.publishing.scheduler.start()  # due posts go out while the app is open
     # Deleted drafts stay undoable for a month, then go.
     tasks.run_in_background(core.purge_deleted_drafts, on_error=lambda _exc: None)
     window.show()

@@ -38,6 +38,7 @@ from curator.errors import CuratorError, ItemNotFoundError
 from curator.types import Account, Draft, Item, Template
 
 from . import errors
+from .scheduler import ScheduleButton
 from .tasks import run_in_background
 
 if TYPE_CHECKING:
@@ -406,6 +407,8 @@ class VariantTab(QWidget):
         status = QHBoxLayout()
         status.addWidget(self.state_label, 1)
         status.addWidget(self.counter)
+        self.schedule_button = ScheduleButton(self)  # ui/scheduler.py: only when ready
+        status.addWidget(self.schedule_button)
         over = QHBoxLayout()
         over.addWidget(self.over_label, 1)
         over.addWidget(self.split_button)
@@ -491,6 +494,7 @@ class VariantTab(QWidget):
         self.counter.setProperty("over", over)
         self.counter.setStyleSheet(_OVER_STYLE if over else "")
         self.ready = not over and bool(text.strip())
+        self.schedule_button.setEnabled(self.ready)
         if over:
             self.state_label.setText(self.tr("Too long to schedule"))
             self.state_label.setStyleSheet(_ERROR_STYLE)

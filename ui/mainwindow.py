@@ -45,6 +45,7 @@ from .feeddialogs import FeedActions
 from .help import ShortcutsDialog
 from .highlight import SearchHighlightDelegate
 from .models import ItemListModel, format_local
+from .queue import Publishing
 from .reader import ReaderView
 from .refreshing import RefreshController
 from .shortcuts import install_shortcuts
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         self._make_help_menu()
         self.statusBar()
         self.refresher = RefreshController(self)  # progress, summary, auto refresh, offline
+        # Posts → Queue…, the in-app scheduler (started by ui.app), notifications
+        self.publishing = Publishing(self, start=False)
 
         self.changed.connect(self._on_changed)
         self.reload_sources()

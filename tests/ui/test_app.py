@@ -86,3 +86,21 @@ def test_drafts_deleted_a_month_ago_are_purged_at_start(qapp, tmp_path, shown_er
             core.get_draft(old.id)
         core.undelete_draft(recent.id)
         assert core.get_draft(recent.id).text.startswith("Borrador de ayer")
+
+
+def test_the_app_starts_the_in_app_scheduler(qapp, tmp_path, shown_errors):
+    active = []
+
+    def poll():
+        windows = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
+        if windows:
+            active.append(windows[0].publishing.scheduler.timer.isActive())
+            windows[0].close()
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)
+    assert app.main(["--data-dir", str(tmp_path / "d")]) == 0
+    assert active == [True]  # test windows built directly leave it stopped

@@ -12,6 +12,25 @@ from ui import errors
 from ui.models import ItemListModel, format_local, format_relative, format_relative_until
 
 
+@pytest.fixture(autouse=True)
+def _models_die_with_their_test(monkeypatch, qapp):
+    # A model outliving its test keeps its once-a-minute date tick: in a long run the tick
+    # fired on a model whose core and model tester were gone.
+    made = []
+
+    class Tracked(ItemListModel):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setitem(globals(), "ItemListModel", Tracked)
+    yield
+    for model in made:
+        model._date_tick.stop()
+        model.deleteLater()
+    qapp.processEvents()
+
+
 def load(qtbot, model, rows):
     qtbot.waitUntil(lambda: model.rowCount() == rows and not model.is_loading())
 

@@ -1,0 +1,321 @@
+"""Publishing from the app: Schedule… in the composer, the queue window, the in-app scheduler
+and its notifications, against the local webhook receiver (tests/webhookserver.py).
+
+Webhook secrets live in the OS keyring: run with `bash scripts/test.sh tests/ui/test_queue.py`.
+"""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QDateTime
+from webhookserver import WebhookServer
+
+from curator.types import PostState
+from ui.composer import open_composer
+from ui.scheduler import Notifier, default_time, first_words
+
+SECRET = "clave-de-firma-ñandú"
+HOOK = "Equipo de difusión"
+TEXT = "¿Quién paga la campaña? Leedlo: cifras, señales y dudas razonables."
+
+
+@pytest.fixture
+def hook():
+    server = WebhookServer(secret=SECRET).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def accounts(core, hook):
+    x = core.add_account("x", name="Ana en X", handle="@ana")
+    webhook = core.add_account("webhook", name=HOOK, api_base=hook.url, secret=SECRET)
+    return {"x": x, "webhook": webhook}
+
+
+@pytest.fixture
+def scheduler(window):
+    """The window's scheduler, run only when a test says so."""
+    sched = window.publishing.scheduler
+    sched.stop()
+    return sched
+
+
+def opened(qtbot, window, **kwargs):
+    composer = open_composer(window, **kwargs)
+    qtbot.waitUntil(lambda: composer.draft is not None and composer.isEnabled())
+    return composer
+
+
+def queue(core, text=TEXT, at=None, account=HOOK):
+    draft = core.new_draft(text=text)
+    return core.queue_post(draft.id, account, at or datetime.now(UTC) - timedelta(minutes=1))
+
+
+def open_queue(qtbot, window):
+    queue_window = window.publishing.show_queue()
+    qtbot.addWidget(queue_window)
+    return queue_window
+
+
+def state_of(queue_window, post_id):
+    post = queue_window.posts.get(post_id)
+    return post.state if post is not None else None
+
+
+def run(qtbot, scheduler):
+    with qtbot.waitSignal(scheduler.finished, timeout=15_000) as blocker:
+        assert scheduler.run_now()
+    return blocker.args[0]
+
+
+def click(box, text):
+    button = next(b for b in box.buttons() if b.text() == text)
+    button.click()
+
+
+# ---- scheduling from the composer ----------------------------------------------------------
+
+
+def test_schedule_is_offered_only_within_the_limit(qtbot, window, core, accounts, hook,
+                                                  scheduler):
+    composer = opened(qtbot, window)
+    x = composer.variant_tab(accounts["x"].id)
+    webhook = composer.variant_tab(accounts["webhook"].id)
+    assert not x.schedule_button.isEnabled()  # nothing written yet
+    composer.main_edit.setPlainText("Año " * 75)  # 300 characters: over X's 280
+    assert not composer.variant_ready(accounts["x"].id)
+    assert not x.schedule_button.isEnabled()
+    assert webhook.schedule_button.isEnabled()  # a webhook has no limit of its own
+    composer.main_edit.setPlainText(TEXT)
+    assert composer.variant_ready(accounts["x"].id)
+    assert x.schedule_button.isEnabled()
+
+    dialog = webhook.schedule_button.open_dialog()
+    # In an hour, rounded up to 5 minutes, local time.
+    expected = default_time(QDateTime.currentDateTime())
+    assert abs(dialog.when.dateTime().secsTo(expected)) <= 300
+    assert dialog.when.dateTime().time().minute() % 5 == 0
+    assert TEXT in dialog.preview.text()
+    at = QDateTime.currentDateTime().addSecs(2 * 3600)
+    dialog.when.setDateTime(at)
+    dialog.schedule_button.click()
+    qtbot.waitUntil(lambda: len(core.list_queue()) == 1)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog))  # closed and deleted
+    post = core.list_queue()[0]
+    assert post.account == HOOK and post.text == TEXT and post.state is PostState.SCHEDULED
+    assert abs(post.scheduled_at.timestamp() - at.toSecsSinceEpoch()) < 1
+    assert "Scheduled on Equipo de difusión" in composer.status_label.text()
+
+    queue_window = open_queue(qtbot, window)
+    qtbot.waitUntil(lambda: queue_window.rows() == [(HOOK, TEXT, "Scheduled")])
+    assert queue_window.select(post.id)
+    assert queue_window.cancel_button.isEnabled() and queue_window.edit_button.isEnabled()
+    assert not queue_window.retry_button.isEnabled()
+    assert hook.deliveries == []  # not due yet
+    composer.close()
+
+
+def test_the_dialog_saves_the_last_keystrokes_first(qtbot, window, core, accounts, scheduler):
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText("Primera versión")
+    composer.main_edit.setPlainText(TEXT)  # still waiting for the autosave's pause
+    dialog = composer.variant_tab(accounts["webhook"].id).schedule_button.open_dialog()
+    dialog.schedule_button.click()
+    qtbot.waitUntil(lambda: len(core.list_queue()) == 1)
+    assert core.list_queue()[0].text == TEXT
+    composer.close()
+
+
+def test_the_core_refusal_is_shown_in_the_dialog(qtbot, window, core, accounts, scheduler):
+    # The composer counts no limit for a webhook; the core holds it to the account's own.
+    core.update_account(HOOK, char_limit=20)
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText(TEXT)
+    dialog = composer.variant_tab(accounts["webhook"].id).schedule_button.open_dialog()
+    dialog.schedule_button.click()
+    qtbot.waitUntil(lambda: dialog.status.error_text() != "")
+    assert "over its limit of 20" in dialog.status.error_text()
+    assert dialog.isVisible() and dialog.schedule_button.isEnabled()
+    assert core.list_queue() == []
+    dialog.when.setDateTime(QDateTime.currentDateTime().addSecs(-3600))
+    dialog.schedule_button.click()
+    assert "That time has passed" in dialog.status.error_text()
+    dialog.reject()
+    composer.close()
+
+
+def test_publish_now_sends_it_at_once(qtbot, window, core, accounts, hook, scheduler):
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText(TEXT)
+    dialog = composer.variant_tab(accounts["webhook"].id).schedule_button.open_dialog()
+    with qtbot.waitSignal(scheduler.finished, timeout=15_000):
+        dialog.now_button.click()
+    assert len(hook.posts) == 1
+    assert [p.state for p in core.history()] == [PostState.PUBLISHED]
+    composer.close()
+
+
+# ---- the scheduler and its notifications ---------------------------------------------------
+
+
+def test_the_scheduler_publishes_when_due_and_notifies(qtbot, window, core, accounts, hook,
+                                                       scheduler):
+    post = queue(core, at=datetime.now(UTC) + timedelta(hours=1))
+    queue_window = open_queue(qtbot, window)
+    qtbot.waitUntil(lambda: state_of(queue_window, post.id) is PostState.SCHEDULED)
+    assert run(qtbot, scheduler) == []  # not due yet
+    assert hook.deliveries == []
+
+    scheduler.now = lambda: datetime.now(UTC) + timedelta(hours=1, minutes=1)
+    results = run(qtbot, scheduler)
+    assert [o.state for o, _post in results] == [PostState.PUBLISHED]
+    assert len(hook.posts) == 1
+    qtbot.waitUntil(lambda: state_of(queue_window, post.id) is PostState.PUBLISHED)
+    assert queue_window.rows() == [(HOOK, TEXT, "Published")]
+    url = core.get_post(post.id).remote_url
+    assert url and url.startswith("http://127.0.0.1:")
+    assert queue_window.select(post.id)
+    assert f'href="{url}"' in queue_window.detail.toHtml()
+    assert not queue_window.cancel_button.isEnabled()
+    assert not queue_window.retry_button.isEnabled()
+
+    # Offscreen there is no system tray: the window says it.
+    note = window.publishing.notifier.shown[-1]
+    assert note.where == "window" and not note.failed
+    assert note.title == f"Published on {HOOK}" and note.link == url
+    assert note.text == first_words(TEXT)
+    banner = window.publishing.notifier.banner
+    assert banner.isVisible() and url in banner.text()
+    assert window.statusBar().currentMessage().startswith(f"Published on {HOOK}: ¿Quién paga")
+    assert run(qtbot, scheduler) == []  # published once
+    assert len(hook.deliveries) == 1
+
+
+def test_a_refusal_fails_in_the_networks_words_and_retry_requeues(
+        qtbot, window, core, accounts, hook, scheduler):
+    message = "El texto no es válido: ¡falta el enlace, señora!"
+    hook.fail("400", message=message)
+    post = queue(core)
+    queue_window = open_queue(qtbot, window)
+    results = run(qtbot, scheduler)
+    assert [(o.state, o.error) for o, _p in results] == [(PostState.FAILED, message)]
+    qtbot.waitUntil(lambda: state_of(queue_window, post.id) is PostState.FAILED)
+    assert queue_window.rows() == [(HOOK, TEXT, "Failed")]
+    item = queue_window.list.topLevelItem(0)
+    assert item.toolTip(queue_window.STATE) == message  # verbatim
+    assert queue_window.select(post.id)
+    assert message in queue_window.detail.toPlainText()
+    note = window.publishing.notifier.shown[-1]
+    assert note.failed and note.title == f"Could not publish on {HOOK}" and note.text == message
+    assert message in window.publishing.notifier.banner.text()
+    assert "Published on" not in window.publishing.notifier.banner.text()
+    assert queue_window.retry_button.isEnabled() and not queue_window.cancel_button.isEnabled()
+
+    # Offline, the retried post waits in the queue instead of failing again.
+    window.refresher.network.set_online_for_test(False)
+    queue_window.retry()
+    qtbot.waitUntil(lambda: state_of(queue_window, post.id) is PostState.SCHEDULED)
+    assert queue_window.rows() == [(HOOK, TEXT, "Scheduled")]
+    assert not scheduler.run_now()
+    assert len(hook.deliveries) == 1
+    # The network returns: the scheduler runs at once.
+    with qtbot.waitSignal(scheduler.finished, timeout=15_000):
+        window.refresher.network.set_online_for_test(True)
+    qtbot.waitUntil(lambda: state_of(queue_window, post.id) is PostState.PUBLISHED)
+    assert len(hook.posts) == 1
+
+
+def test_cancel_asks_first(qtbot, window, core, accounts, hook, scheduler):
+    post = queue(core, at=datetime.now(UTC) + timedelta(days=1))
+    queue_window = open_queue(qtbot, window)
+    qtbot.waitUntil(lambda: queue_window.select(post.id))
+    box = queue_window.cancel()
+    assert box is not None and "It will not be published" in box.text()
+    click(box, "&Keep it")
+    assert core.get_post(post.id).state is PostState.SCHEDULED
+    box = queue_window.cancel()
+    click(box, "Cancel &post")
+    qtbot.waitUntil(lambda: state_of(queue_window, post.id) is PostState.CANCELLED)
+    assert core.get_post(post.id).state is PostState.CANCELLED
+    assert queue_window.rows() == [(HOOK, TEXT, "Cancelled")]
+    assert queue_window.select(post.id)
+    assert not queue_window.cancel_button.isEnabled()
+    scheduler.now = lambda: datetime.now(UTC) + timedelta(days=2)
+    assert run(qtbot, scheduler) == []
+    assert hook.deliveries == []
+
+
+def test_edit_takes_the_post_out_and_opens_its_draft(qtbot, window, core, accounts, scheduler):
+    post = queue(core, at=datetime.now(UTC) + timedelta(hours=3))
+    queue_window = open_queue(qtbot, window)
+    qtbot.waitUntil(lambda: queue_window.select(post.id))
+    box = queue_window.edit()
+    assert box is not None and "does not change when you edit the draft" in box.text()
+    click(box, "Take out and &edit")
+    from ui.composer import open_composers
+
+    qtbot.waitUntil(lambda: any(c.draft_id == post.draft_id for c in open_composers(window)))
+    assert core.get_post(post.id).state is PostState.CANCELLED
+    for composer in open_composers(window):
+        qtbot.waitUntil(composer.isEnabled)
+        composer.close()
+
+
+def test_the_scheduler_never_runs_twice_at_once(qtbot, window, core, accounts, scheduler,
+                                                monkeypatch):
+    release = threading.Event()
+    lock = threading.Lock()
+    running = [0]
+    most = [0]
+    calls = [0]
+    real = core.publish_due
+
+    def slow_publish_due(now=None, **kwargs):
+        with lock:
+            running[0] += 1
+            calls[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            release.wait(10)
+            return real(now, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(core, "publish_due", slow_publish_due)
+    assert scheduler.run_now()
+    qtbot.waitUntil(lambda: calls[0] == 1)
+    assert not scheduler.run_now()  # a click on "Publish now", say
+    scheduler.timer.timeout.emit()  # and the 30 s tick
+    qtbot.wait(200)
+    assert calls[0] == 1 and scheduler.running
+    with qtbot.waitSignals([scheduler.finished, scheduler.finished], timeout=15_000):
+        release.set()
+    qtbot.waitUntil(lambda: not scheduler.running)
+    assert calls[0] == 2  # the asks made meanwhile: one more run, after the first
+    assert most[0] == 1
+
+
+def test_a_tray_gets_the_notice_when_there_is_one(qtbot, window):
+    notifier = Notifier(window, tray_available=lambda: True)
+    note = notifier.notify("Publicado en Equipo", "¿Quién paga?", link="https://ejemplo.es/p/1")
+    assert note.where == "tray" and notifier.tray is not None
+    assert not notifier.banner.isVisible()
+    notifier.tray_available = lambda: False
+    note = notifier.notify("No se pudo publicar", "Token caducado.", failed=True)
+    assert note.where == "window" and notifier.banner.isVisible()
+    assert "Token caducado." in notifier.banner.text()
+    notifier.notify("Publicado en Equipo", "Segundo aviso")  # several at once: all shown
+    assert "Token caducado." in notifier.banner.text()
+    assert "Segundo aviso" in notifier.banner.text()
+    notifier.tray.hide()
+
+
+def test_first_words():
+    assert first_words("\n  Hola, mundo  \nsegunda línea") == "Hola, mundo"
+    long = "palabra " * 20
+    cut = first_words(long, 30)
+    assert cut.endswith("…") and len(cut) <= 30 and "palabr…" not in cut
