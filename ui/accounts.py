@@ -1,4 +1,5 @@
-"""Posting profiles of the user's accounts (no secrets here), and the window's Posts menu."""
+"""The user's accounts: posting profiles, their secrets (in the OS keyring only, never shown),
+sign-in checks, and the window's Posts menu."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from urllib.parse import urlsplit
 
 import requests
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QIntValidator, QTextOption
+from PySide6.QtCore import QCoreApplication, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QIcon, QIntValidator, QTextOption
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
@@ -27,14 +28,18 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from curator import Curator
 from curator.compose import add_utm, render_campaign
+from curator.connectors import connector_for
 from curator.counting import DEFAULT_LIMITS, fetch_mastodon_limit
-from curator.errors import CuratorError, TemplateError
+from curator.errors import CuratorError, KeyringUnavailableError, TemplateError
 from curator.types import Account, Network, Template
 
 from . import errors
@@ -46,6 +51,7 @@ if TYPE_CHECKING:
     from .mainwindow import MainWindow
 
 AccountRole = Qt.ItemDataRole.UserRole
+StateRole = Qt.ItemDataRole.UserRole + 1  # "reconnect needed", "no token"… or ""
 READ_LIMIT_TIMEOUT = 8.0  # seconds: the user is waiting for an answer, not a feed refresh
 EXAMPLE_URL = SAMPLE_VALUES["url"] or "https://example.com/"
 _SPLIT = re.compile(r"[\s,]+")
@@ -202,6 +208,17 @@ class AccountEditDialog(QDialog):
         limit_label = QLabel(self.tr("Character &limit:"))
         limit_label.setBuddy(self.limit_edit)  # a row of several widgets gets no buddy itself
         profile.addRow(limit_label, limit_row)
+
+        # -- the secret: typed here, stored in the OS keyring, never read back into the form
+        self.secret_label = QLabel()
+        self.secret_edit = QLineEdit()
+        self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret_edit.setPlaceholderText(
+            self.tr("Looking in the keyring…") if account else self.tr("No token stored")
+        )
+        self.secret_edit.setToolTip(self.tr("Leave empty to keep the stored one"))
+        self.secret_label.setBuddy(self.secret_edit)
+        profile.addRow(self.secret_label, self.secret_edit)
         profile_box = QGroupBox(self.tr("Profile"))
         profile_box.setLayout(profile)
 
@@ -288,6 +305,15 @@ class AccountEditDialog(QDialog):
         self._network_changed()
         self.name_edit.setFocus()
         run_in_background(core.list_templates, on_success=self._templates_loaded, parent=self)
+        self.secret_looked_up = account is None
+        if account is not None:
+            account_id = account.id
+            run_in_background(
+                lambda: core.secrets.has_any(account_id),
+                on_success=self._secret_found,
+                on_error=self._secret_lookup_failed,
+                parent=self,
+            )
 
     # ---- the form follows what is typed --------------------------------------------------
 
@@ -313,6 +339,11 @@ class AccountEditDialog(QDialog):
             Network.MASTODON: "@usuario@mastodon.social",
         }
         self.handle_edit.setPlaceholderText(handles.get(network, self.tr("Optional")))
+        secret_labels = {
+            Network.BLUESKY: self.tr("App &password:"),
+            Network.WEBHOOK: self.tr("Signing &secret:"),
+        }
+        self.secret_label.setText(secret_labels.get(network, self.tr("Access &token:")))
         default = DEFAULT_LIMITS.get(network.value)
         self.limit_edit.setPlaceholderText(
             self.tr("{n} (default)").format(n=default) if default else self.tr("No limit")
@@ -390,6 +421,21 @@ class AccountEditDialog(QDialog):
             self.template_combo.addItem(template_label(template), template.id)
         self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(chosen)))
         self.templates_loaded = True
+
+    # ---- the stored secret ----------------------------------------------------------------
+
+    def _secret_found(self, stored: bool) -> None:
+        self.secret_looked_up = True
+        self.secret_edit.setPlaceholderText(
+            self.tr("A token is stored in your system keyring")
+            if stored
+            else self.tr("No token stored")
+        )
+
+    def _secret_lookup_failed(self, exc: BaseException) -> None:
+        self.secret_looked_up = True
+        self.secret_edit.setPlaceholderText(self.tr("Keyring unavailable"))
+        self.status.error(errors.describe(exc)[0])
 
     # ---- reading the instance's limit ----------------------------------------------------
 
@@ -473,10 +519,45 @@ class AccountEditDialog(QDialog):
         run_in_background(work, on_success=self._saved, on_error=self._failed, parent=self)
 
     def _saved(self, account: Account) -> None:
+        # The profile is kept whatever happens to the secret: from now on this edits it.
+        self.account = account
+        secret = self.secret_edit.text()
+        if not secret:
+            self._finished()
+            return
+        core, account_id = self.core, account.id
+        self.status.busy(self.tr("Storing the token in the system keyring…"))
+        run_in_background(
+            lambda: core.set_account_secret(account_id, secret),
+            on_success=lambda _a: self._finished(),
+            on_error=self._secret_failed,
+            parent=self,
+        )
+
+    def _finished(self) -> None:
+        # Only now: the list then shows the account's state with its new secret.
+        assert self.account is not None
+        self.saved.emit(self.account)
         self._working = False
         self.status.idle()
-        self.saved.emit(account)
+        self.secret_edit.clear()
         self.accept()
+
+    def _secret_failed(self, exc: BaseException) -> None:
+        # The core's sentence (KeyringUnavailableError names what to install); it never
+        # holds the secret.
+        assert self.account is not None
+        self.saved.emit(self.account)
+        self._working = False
+        self.setWindowTitle(self.tr("Edit account"))
+        self.save_button.setText(self.tr("&Save"))
+        self.buttons.setEnabled(True)
+        self._update()
+        self.status.error(
+            self.tr("The profile was saved, but the token was not: {reason}").format(
+                reason=errors.describe(exc)[0]
+            )
+        )
 
     def _failed(self, exc: BaseException) -> None:
         self._working = False
@@ -492,9 +573,50 @@ class AccountEditDialog(QDialog):
 
 # ---- the list of accounts ------------------------------------------------------------------
 
+RECONNECT, NO_TOKEN, NO_KEYRING = "reconnect", "no-token", "no-keyring"
+
+
+def account_states(core: Curator, accounts: list[Account]) -> dict[int, str]:
+    """Runs in the background: what each account lacks to publish ("" when nothing)."""
+    states: dict[int, str] = {}
+    keyring_ok = True
+    for account in accounts:
+        if core.account_needs_reconnect(account.id):
+            states[account.id] = RECONNECT
+            continue
+        if keyring_ok:
+            try:
+                states[account.id] = "" if core.secrets.has_any(account.id) else NO_TOKEN
+                continue
+            except KeyringUnavailableError:
+                keyring_ok = False  # one failure says it for every account
+        states[account.id] = NO_KEYRING
+    return states
+
+
+def verify_account(core: Curator, account_id: int) -> str:
+    """Runs in the background: sign in with the stored secret; the network's handle.
+    Success clears "reconnect needed" (the token works again)."""
+    account = core.get_account(account_id)
+    handle = connector_for(account, core.secrets).verify()
+    if core.account_needs_reconnect(account_id):
+        core.mark_account_reconnected(account_id)
+    return handle
+
+
+class _StateDelegate(QStyledItemDelegate):
+    """Shows an account's state after its label; the item's own text stays the label."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        super().initStyleOption(option, index)
+        state = index.data(StateRole)
+        if state:
+            option.text = f"{option.text}  —  {state}"
+
+
 
 class AccountsDialog(QDialog):
-    """Every posting profile, with Add, Edit and Remove. Sign-in comes with publishing."""
+    """Every posting profile with its state, and Add, Edit, Remove and Verify (sign in)."""
 
     changed = Signal()  # an account was added, edited or removed
 
@@ -519,11 +641,21 @@ class AccountsDialog(QDialog):
         self.add_button = QPushButton(self.tr("&Add…"))
         self.edit_button = QPushButton(self.tr("&Edit…"))
         self.remove_button = QPushButton(self.tr("&Remove…"))
+        self.verify_button = QPushButton(self.tr("&Verify"))
+        self.verify_button.setToolTip(self.tr("Sign in with the stored token to check it works"))
         self.add_button.clicked.connect(lambda: self.add_account())
         self.edit_button.clicked.connect(lambda: self.edit_account())
         self.remove_button.clicked.connect(lambda: self.remove_account())
+        self.verify_button.clicked.connect(lambda: self.verify())
+        self.list.setItemDelegate(_StateDelegate(self.list))
+        self.states_loaded = False
+        self._verifying = False
+        self.verify_note = QLabel()
+        self.verify_note.setWordWrap(True)
+        self.verify_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.verify_note.hide()
         side = QVBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button):
+        for button in (self.add_button, self.edit_button, self.remove_button, self.verify_button):
             side.addWidget(button)
         side.addStretch(1)
         top = QHBoxLayout()
@@ -538,6 +670,7 @@ class AccountsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
+        layout.addWidget(self.verify_note)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
         self._update_enabled()
@@ -563,6 +696,39 @@ class AccountsDialog(QDialog):
         self.empty_label.setVisible(not accounts)
         self.loaded = True
         self._update_enabled()
+        self.states_loaded = False
+        core = self.core
+        run_in_background(
+            lambda: account_states(core, accounts),
+            on_success=self._states_loaded,
+            on_error=self._failed,
+            parent=self,
+        )
+
+    def _states_loaded(self, states: dict[int, str]) -> None:
+        texts = {
+            RECONNECT: self.tr("reconnect needed"),
+            NO_TOKEN: self.tr("no token"),
+            NO_KEYRING: self.tr("keyring unavailable"),
+        }
+        tips = {
+            RECONNECT: self.tr("The network refused the token: store a new one (Edit), then "
+                               "Verify. Its queued posts wait."),
+            NO_TOKEN: self.tr("Store the account’s token (Edit) before posting from it"),
+            NO_KEYRING: self.tr("The system keyring cannot be reached"),
+        }
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            state = states.get(item.data(AccountRole).id, "")
+            item.setData(StateRole, texts.get(state, ""))
+            item.setToolTip(tips.get(state, ""))
+            item.setIcon(warning if state else QIcon())
+        self.states_loaded = True
+
+    def state_text(self, row: int) -> str:
+        """What the list shows after the account's label ("" when all is well)."""
+        return str(self.list.item(row).data(StateRole) or "")
 
     def accounts(self) -> list[Account]:
         return [self.list.item(i).data(AccountRole) for i in range(self.list.count())]
@@ -576,6 +742,45 @@ class AccountsDialog(QDialog):
         has = self.current_account() is not None
         self.edit_button.setEnabled(has)
         self.remove_button.setEnabled(has)
+        self.verify_button.setEnabled(has and not self._verifying)
+
+    # ---- verifying ---------------------------------------------------------------------
+
+    def verify(self) -> None:
+        """Sign in with the selected account's stored secret; the answer shows inline."""
+        account = self.current_account()
+        if account is None or self._verifying:
+            return
+        core, account_id = self.core, account.id
+        self._verifying = True
+        self._update_enabled()
+        self.verify_note.hide()
+        self.status.busy(self.tr("Signing in to {name}…").format(name=account.name))
+        run_in_background(
+            lambda: verify_account(core, account_id),
+            on_success=self._verified,
+            on_error=self._verify_failed,
+            parent=self,
+        )
+
+    def _verify_done(self, text: str, ok: bool) -> None:
+        self._verifying = False
+        self.status.idle()
+        self._update_enabled()
+        self.verify_note.setStyleSheet("" if ok else "color: #c62828;")
+        self.verify_note.setText(text)
+        self.verify_note.show()
+
+    def _verified(self, handle: str) -> None:
+        shown = handle if handle.startswith("@") else "@" + handle
+        self._verify_done(self.tr("Signed in as {handle}").format(handle=shown), True)
+        self.reload()  # a cleared "reconnect needed"
+
+    def _verify_failed(self, exc: BaseException) -> None:
+        self._verify_done(errors.describe(exc)[0], False)
+
+    def verify_text(self) -> str:
+        return self.verify_note.text() if self.verify_note.isVisibleTo(self) else ""
 
     def _failed(self, exc: BaseException) -> None:
         self.status.error(errors.describe(exc)[0])
@@ -628,13 +833,51 @@ class AccountsDialog(QDialog):
         self.confirm_box = None
         if button is not remove:
             return
+        self._remove(account, keep_secrets=False)
+
+    def _remove(self, account: Account, *, keep_secrets: bool) -> None:
         core, account_id = self.core, account.id
         run_in_background(
-            lambda: core.remove_account(account_id),
+            lambda: core.remove_account(account_id, keep_secrets=keep_secrets),
             on_success=lambda _a: self._removed(),
-            on_error=self._failed,
+            on_error=lambda exc: self._remove_failed(exc, account),
             parent=self,
         )
+
+    def _remove_failed(self, exc: BaseException, account: Account) -> None:
+        if not isinstance(exc, KeyringUnavailableError):
+            self._failed(exc)
+            return
+        # The core kept the account so no secret is orphaned: the user may choose otherwise.
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Remove account"))
+        box.setText(str(exc))
+        box.setInformativeText(
+            self.tr("“{name}” was not removed: its secret could not be deleted.").format(
+                name=account.name
+            )
+        )
+        anyway = box.addButton(
+            self.tr("Remove anyway (leave the secret in the keyring)"),
+            QMessageBox.ButtonRole.DestructiveRole,
+        )
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.buttonClicked.connect(
+            lambda button: self._remove_anyway_answered(button, anyway, account)
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.confirm_box = box
+        box.open()
+
+    def _remove_anyway_answered(
+        self, button: QAbstractButton, anyway: QAbstractButton, account: Account
+    ) -> None:
+        self.confirm_box = None
+        if button is anyway:
+            self._remove(account, keep_secrets=True)
 
     def _removed(self) -> None:
         self.status.idle()
