@@ -154,6 +154,19 @@ def _accounts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     _api_base_options(ae)
     ae.add_argument("--secret-stdin", action="store_true",
                     help=secret_help + " (replaces its secrets)")
+    ac = asub.add_parser("connect", parents=[common],
+                         help="sign in through the network's web page (X, LinkedIn, Mastodon)")
+    ac.add_argument("name", metavar="NAME", help="account name or id")
+    ac.add_argument("--client-id", metavar="ID",
+                    help="your X or LinkedIn app's client id (developer portal); remembered")
+    ac.add_argument("--client-secret-stdin", action="store_true",
+                    help="read your app's client secret (LinkedIn; X confidential clients) "
+                    "from standard input; it is stored only in the OS keyring")
+    ac.add_argument("--port", type=int, metavar="PORT",
+                    help="X and LinkedIn: the port of the callback URL registered for your app, "
+                    "http://127.0.0.1:PORT/callback (default 8421)")
+    ac.add_argument("--no-browser", action="store_true",
+                    help="do not open a browser: open the printed address yourself")
     ar = asub.add_parser("remove", parents=[common], help="remove an account and its secrets")
     ar.add_argument("name", metavar="NAME", help="account name or id")
     ar.add_argument("--keep-secrets", action="store_true",
@@ -522,13 +535,13 @@ def templates_add(app, args) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _read_secret() -> str:
+def _read_secret(option: str = "--secret-stdin") -> str:
     """The secret from standard input (a terminal: typed, not echoed), minus one final
     newline. Never from argv or the environment, where other users and logs can see it."""
     from .errors import CuratorError
 
     if sys.stdin is None:
-        raise CuratorError("--secret-stdin needs a standard input to read the secret from.")
+        raise CuratorError(f"{option} needs a standard input to read the secret from.")
     if sys.stdin.isatty():
         import getpass
 
@@ -540,8 +553,8 @@ def _read_secret() -> str:
             raise CuratorError("The secret on standard input is not UTF-8 text.") from None
     secret = raw.removesuffix("\n").removesuffix("\r")
     if not secret:
-        raise CuratorError("--secret-stdin read an empty secret: pipe it in, for example "
-                           "printf %s \"$TOKEN\" | curator accounts add ... --secret-stdin.")
+        raise CuratorError(f"{option} read an empty secret: pipe it in, for example "
+                           f"printf %s \"$TOKEN\" | curator accounts ... {option}.")
     return secret
 
 
@@ -616,6 +629,32 @@ def accounts_edit(app, args) -> int:  # type: ignore[no-untyped-def]
     _emit(args, _account_json(a, _has_secret(app, a) if secret is None else True),
           f"Updated account {a.name} [id {a.id}]"
           f"{' and its secret' if secret is not None else ''}.")
+    return 0
+
+
+def accounts_connect(app, args) -> int:  # type: ignore[no-untyped-def]
+    import webbrowser
+
+    secret = _read_secret("--client-secret-stdin") if args.client_secret_stdin else None
+    a = app.get_account(args.name)
+    out = sys.stderr if args.json else sys.stdout  # --json: stdout stays one JSON document
+
+    def open_browser(url: str) -> bool:
+        # Always printed: over SSH, or when no browser opens, the user opens it elsewhere.
+        print(f"Open this address in a web browser to sign in to {a.network.value}:\n{url}",
+              file=out, flush=True)
+        if not args.no_browser:
+            try:
+                webbrowser.open(url)
+            except (webbrowser.Error, OSError):
+                pass  # the address is printed
+        print("Waiting for the sign-in (up to 5 minutes)...", file=out, flush=True)
+        return True
+
+    handle = app.connect_account(a.id, client_id=args.client_id, client_secret=secret,
+                                 open_browser=open_browser, redirect_port=args.port)
+    _emit(args, {"id": a.id, "name": a.name, "network": a.network.value, "handle": handle},
+          f"Signed in as {handle}.")
     return 0
 
 
@@ -778,4 +817,5 @@ _HANDLERS = {
     ("accounts", "verify"): accounts_verify,
     ("accounts", "edit"): accounts_edit,
     ("accounts", "remove"): accounts_remove,
+    ("accounts", "connect"): accounts_connect,
 }

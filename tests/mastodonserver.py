@@ -22,6 +22,15 @@ It follows the Mastodon documentation (docs.joinmastodon.org) as closely as a te
   requests"}``.
 - ``GET /api/v2/instance`` (and v1) with ``configuration.statuses.max_characters``;
   ``GET /api/v1/accounts/verify_credentials``; ``POST /api/v1/apps``.
+- OAuth (docs.joinmastodon.org/methods/oauth): ``GET /oauth/authorize`` stands in for the
+  consent page: it approves at once as ``sign_in_user`` (or declines with
+  ``error=access_denied`` after ``deny_next()``) and answers 302 to the ``redirect_uri``,
+  which must be one the app registered; ``response_type=code``, a known ``client_id`` and
+  ``state`` are required, ``code_challenge`` (S256) optional. ``POST /oauth/token`` with
+  ``grant_type=authorization_code``: the client credentials (form or HTTP Basic) must be the
+  app's, the ``code`` is single-use and must be the app's, ``redirect_uri`` must match, and
+  ``code_verifier`` must match the challenge when one was sent. Errors are Doorkeeper's
+  ``{"error", "error_description"}``.
 - Scriptable faults for the next requests: ``fail_next("500"|"503"|"delay"|"reset"|
   "create_then_reset"|"garbage", times=n)``.
 
@@ -31,6 +40,8 @@ The created statuses are kept in ``server.statuses`` (and scheduled ones in
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import secrets as _secrets
@@ -42,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from curator.counting import mastodon_length
 
@@ -105,8 +116,12 @@ class MastodonServer:
     requests: list[Seen] = field(default_factory=list)
     apps: list[dict[str, Any]] = field(default_factory=list)
     delay_seconds: float = 3.0
+    sign_in_user: str = "lucia"  # who approves on /oauth/authorize
+    token_requests: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._codes: dict[str, dict[str, Any]] = {}
+        self._deny = 0
         self._lock = threading.Lock()
         self._users: dict[str, _User] = {}
         self._idempotency: dict[tuple[str, str], tuple[float, str, bool]] = {}
@@ -363,6 +378,74 @@ class MastodonServer:
         return 200, app
 
 
+    def deny_next(self) -> None:
+        """The next /oauth/authorize is declined by the user (``error=access_denied``)."""
+        with self._lock:
+            self._deny += 1
+
+    def oauth_authorize(self, q: dict[str, str]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        app = next((a for a in self.apps if a["client_id"] == q.get("client_id")), None)
+        redirect = q.get("redirect_uri", "")
+        if app is None:
+            return 401, {}, {"error": "invalid_client", "error_description": "Client "
+                             "authentication failed due to unknown client, no client "
+                             "authentication included, or unsupported authentication method."}
+        if redirect not in app["redirect_uris"]:
+            return 400, {}, {"error": "invalid_redirect_uri", "error_description": "The "
+                             "requested redirect uri is malformed or doesn't match client "
+                             "redirect URI."}
+        scopes = q.get("scope", "read").split()
+        if (q.get("response_type") != "code" or not q.get("state")
+                or any(s not in app["scopes"] for s in scopes)
+                or (q.get("code_challenge") and q.get("code_challenge_method") != "S256")):
+            return 400, {}, {"error": "invalid_request",
+                             "error_description": "Missing or invalid parameter"}
+        with self._lock:
+            deny = self._deny > 0
+            self._deny -= int(deny)
+        if deny:
+            params = {"error": "access_denied", "error_description": "The resource owner or "
+                      "authorization server denied the request.", "state": q["state"]}
+        else:
+            code = _secrets.token_urlsafe(24)
+            with self._lock:
+                self._codes[code] = {"client_id": app["client_id"], "redirect_uri": redirect,
+                                     "challenge": q.get("code_challenge"),
+                                     "scopes": " ".join(scopes)}
+            params = {"code": code, "state": q["state"]}
+        return 302, {"Location": redirect + "?" + urlencode(params)}, {}
+
+    def oauth_token(self, form: dict[str, str], basic: tuple[str, str] | None
+                    ) -> tuple[int, dict[str, Any]]:
+        self.token_requests.append(dict(form))
+        cid, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
+        app = next((a for a in self.apps if a["client_id"] == cid
+                    and a["client_secret"] == secret), None)
+        if app is None:
+            return 401, {"error": "invalid_client", "error_description": "Client "
+                         "authentication failed due to unknown client, no client "
+                         "authentication included, or unsupported authentication method."}
+        if form.get("grant_type") != "authorization_code":
+            return 400, {"error": "unsupported_grant_type", "error_description": "The "
+                         "authorization grant type is not supported by the authorization "
+                         "server."}
+        with self._lock:
+            code = self._codes.pop(form.get("code", ""), None)  # single use
+        bad = {"error": "invalid_grant", "error_description": "The provided authorization "
+               "grant is invalid, expired, revoked, does not match the redirection URI used "
+               "in the authorization request, or was issued to another client."}
+        if (code is None or code["client_id"] != cid
+                or code["redirect_uri"] != form.get("redirect_uri")):
+            return 400, bad
+        if code["challenge"]:
+            digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != code["challenge"]:
+                return 400, bad
+        token = self.add_token(username=self.sign_in_user, scopes=code["scopes"])
+        return 200, {"access_token": token, "token_type": "Bearer", "scope": code["scopes"],
+                     "created_at": int(time.time())}
+
+
 def _one(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
@@ -418,6 +501,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "delay":
             m._stopping.wait(m.delay_seconds)
 
+        if path in ("/oauth/authorize", "/oauth/token"):
+            self._serve_oauth(method, path, fields)
+            return
         public = path in ("/api/v1/instance", "/api/v2/instance", "/api/v1/apps")
         token = None
         auth = self.headers.get("Authorization") or ""
@@ -463,6 +549,28 @@ class _Handler(BaseHTTPRequestHandler):
                 return 403, {"error": "This action is outside the authorized scopes"}
             return m.create_status(token, fields, self.headers.get("Idempotency-Key"))
         return 404, {"error": "Record not found"}
+
+    def _serve_oauth(self, method: str, path: str, fields: dict[str, Any]) -> None:
+        m = self.mastodon
+        if method == "GET" and path == "/oauth/authorize":
+            q = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            status, headers, body = m.oauth_authorize(q)
+            self._send(status, body, headers)
+            return
+        if method == "POST" and path == "/oauth/token":
+            basic = None
+            auth = self.headers.get("Authorization") or ""
+            if auth.startswith("Basic "):
+                try:
+                    user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
+                    basic = (user, pw)
+                except (ValueError, UnicodeDecodeError):
+                    basic = ("", "")
+            form = {k: _one(v) or "" for k, v in fields.items()}
+            status, body = m.oauth_token(form, basic)
+            self._send(status, body, {})
+            return
+        self._send(404, {"error": "Record not found"}, {})
 
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
         self._send_raw(status, json.dumps(body, ensure_ascii=False).encode("utf-8"), headers)
