@@ -393,7 +393,9 @@ def bluesky_facets(text: str) -> list[Facet]:
     facets: list[Facet] = []
     for m in _BSKY_MENTION.finditer(text):
         handle = m[1].rstrip(".")
-        if not _BSKY_HANDLE.match(handle) or not _is_tld(handle.rsplit(".", 1)[-1]):
+        # As Bluesky's own client: a handle on a known TLD, or a ".test" one (test servers).
+        tld = handle.rsplit(".", 1)[-1]
+        if not _BSKY_HANDLE.match(handle) or not (_is_tld(tld) or tld.lower() == "test"):
             continue
         start = m.start()
         facets.append(Facet(*_utf8_span(text, start, start + 1 + len(handle)), "mention",

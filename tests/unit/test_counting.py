@@ -340,3 +340,9 @@ def test_property_thread_parts_fit_and_rejoin(words: list[str], network: str,
     # ...and words that fit a part are kept whole.
     if all(measure(network, f"{w} 99/99", limit=limit).ok for w in words):
         assert " ".join(bodies).split() == text.split()
+
+
+def test_test_handles_are_mentions_as_in_bluesky_s_own_client() -> None:
+    # detectFacets: "!isValidDomain(handle) && !handle.endsWith('.test')" -> skip.
+    kinds = [f.kind for f in bluesky_facets("¡Hola @alice.test y @nadie.inventado!")]
+    assert kinds == ["mention"]
