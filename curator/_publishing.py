@@ -283,7 +283,14 @@ class Publisher:
             connector = connectors.get(account.id)
             if connector is None:
                 connector = connectors[account.id] = connector_for(account)
-            published = connector.publish(_outgoing(row))
+            outgoing = _outgoing(row)
+            published = None
+            if int(row["attempts"]) > 1 and not getattr(connector, "idempotent", False):
+                # An earlier attempt may have reached the network before it failed (a timeout
+                # after the post was made): look before sending again, where it can tell.
+                published = connector.find_published(outgoing)
+            if published is None:
+                published = connector.publish(outgoing)
         except PublishError as e:
             if e.failure is Failure.AUTH:
                 self.set_account_state(post.account_id, ACCOUNT_RECONNECT)

@@ -332,3 +332,20 @@ def test_reads_the_expiry_curator_oauth_stores(account: Account, store: SecretSt
         "Your LinkedIn sign-in expires on 2026-12-02: reconnect within a week")
     save_token(store, account.id, TOKEN, expires_in=60 * 86400, now=NOW)
     assert load_session(store, account.id) == (NOW + timedelta(days=60), "86abcdef")
+
+
+def test_engine_looks_before_resending_after_an_ambiguous_failure(
+    server: LinkedInServer, core: Curator, account: Account, store: SecretStore
+) -> None:
+    # LinkedIn made the post, then the connection dropped: a retry must not post it twice.
+    server.add_token(TOKEN, sub="yQZ4p_Lm2r", read_posts=True)
+    draft = core.new_draft(text=TYPED)
+    queued = core.queue_post(draft.id, account.name, datetime.now(UTC))
+    server.fail_next("ok")  # the author lookup (/v2/userinfo) goes through
+    server.fail_next("create_then_reset")  # the post is made, then the connection drops
+    [outcome] = core.publish_due(secrets=store)
+    assert outcome.state.value == "scheduled" and len(server.posts) == 1  # retry later
+    [outcome] = core.publish_due(now=datetime.now(UTC) + timedelta(hours=1), secrets=store)
+    assert outcome.state.value == "published"
+    assert len(server.posts) == 1  # found on the network, not sent again
+    assert core.get_post(queued.id).remote_id == server.posts[0].urn
