@@ -15,6 +15,18 @@ def _no_proxy_for_loopback():
 
 _no_proxy_for_loopback()
 
+
+def _deep_listen_backlogs():
+    # Every local test server (http.server) listens with a backlog of 5. When many clients
+    # connect at once on a busy machine, Linux drops the extra SYNs and the client's retry
+    # comes after 1 s, past short test timeouts: a healthy server looks dead.
+    import socketserver
+
+    socketserver.TCPServer.request_queue_size = 128
+
+
+_deep_listen_backlogs()
+
 import pytest  # noqa: E402
 
 # ---------------------------------------------------------------------------

@@ -90,6 +90,10 @@ def _not_modified_since(header: str, last_modified: str | None) -> bool:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # handler threads never outlive the test process
+    # The default backlog of 5 overflowed when many workers connected at once on a busy
+    # machine: the kernel dropped the SYN, the retry came after 1 s, past the test's
+    # connect timeout, and a healthy feed "timed out".
+    request_queue_size = 128
     block_on_close = False
 
     def __init__(self, owner: FeedServer):

@@ -21,8 +21,9 @@ from curator.types import Outcome, RefreshResult
 
 DATA = Path(__file__).parent.parent / "data" / "feeds"
 # Short enough to keep the suite quick, long enough for a loaded two-core CI machine (a 0.5 s
-# read timeout failed healthy feeds there).
-FAST = FetchSettings(connect_timeout=1.0, read_timeout=1.0, deadline=2.0, workers=8, per_host=8)
+# read timeout failed healthy feeds there, and a 1 s connect timeout is no longer than the
+# kernel's first SYN retry).
+FAST = FetchSettings(connect_timeout=2.0, read_timeout=1.0, deadline=2.0, workers=8, per_host=8)
 CTYPES = {".xml": "application/rss+xml", ".rdf": "application/rdf+xml",
           ".json": "application/feed+json", ".html": "text/html; charset=utf-8"}
 
