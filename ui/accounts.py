@@ -43,6 +43,7 @@ from curator.errors import CuratorError, KeyringUnavailableError, TemplateError
 from curator.types import Account, Network, Template
 
 from . import errors
+from .confirm import ask_to_remove
 from .feeddialogs import InlineStatus
 from .tasks import run_in_background
 from .templates import SAMPLE_VALUES, TemplatesDialog, template_label
@@ -810,28 +811,19 @@ class AccountsDialog(QDialog):
         account = self.current_account()
         if account is None:
             return None
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle(self.tr("Remove account"))
-        box.setText(self.tr("Remove the account “{name}”?").format(name=account.name))
-        box.setInformativeText(
-            self.tr("Drafts keep their text, but lose their version for this account.")
+        box = ask_to_remove(
+            self,
+            title=self.tr("Remove account"),
+            text=self.tr("Remove the account “{name}”?").format(name=account.name),
+            details=self.tr("Drafts keep their text, but lose their version for this account."),
+            answered=lambda confirmed: self._remove_answered(confirmed, account),
         )
-        remove = box.addButton(self.tr("&Remove"), QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
-        box.buttonClicked.connect(lambda button: self._remove_answered(button, remove, account))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.confirm_box = box
-        box.open()
         return box
 
-    def _remove_answered(
-        self, button: QAbstractButton, remove: QAbstractButton, account: Account
-    ) -> None:
+    def _remove_answered(self, confirmed: bool, account: Account) -> None:
         self.confirm_box = None
-        if button is not remove:
+        if not confirmed:
             return
         self._remove(account, keep_secrets=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QStandardItemModel, QTextCursor
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QCheckBox,
     QComboBox,
     QFrame,
@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMenu,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -38,6 +37,7 @@ from curator.errors import CuratorError, ItemNotFoundError
 from curator.types import Account, Draft, Item, Template
 
 from . import errors
+from .confirm import ask_to_remove
 from .scheduler import ScheduleButton
 from .tasks import run_in_background
 
@@ -311,8 +311,8 @@ class SaveQueue(QObject):
         for _key, op in pending:
             try:
                 op(self.core)
-            except Exception:  # quitting: nobody is left to tell
-                pass
+            except Exception as exc:  # quitting: no window is left; the terminal still is
+                print(f"curator: a draft change was not saved: {exc}", file=sys.stderr)
 
 
 # ---- widgets -------------------------------------------------------------------------------
@@ -842,23 +842,14 @@ class ComposerWindow(QWidget):
         if tab.synced or not tab.text().strip():
             self.remove_account(tab.account.id)
             return
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle(self.tr("Remove account"))
-        box.setText(self.tr("Stop posting this draft to {name}? Its own text is lost.").format(
-            name=tab.account.name))
-        remove = box.addButton(self.tr("&Remove"), QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
         account_id = tab.account.id
-
-        def answered(button: QAbstractButton) -> None:
-            if button is remove:
-                self.remove_account(account_id)
-
-        box.buttonClicked.connect(answered)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        ask_to_remove(
+            self,
+            title=self.tr("Remove account"),
+            text=self.tr("Stop posting this draft to {name}? Its own text is lost.").format(
+                name=tab.account.name),
+            answered=lambda confirmed: self.remove_account(account_id) if confirmed else None,
+        )
 
     def remove_account(self, account_id: int) -> None:
         """Stop targeting an account with this draft."""

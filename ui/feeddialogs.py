@@ -10,7 +10,6 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QCheckBox,
     QComboBox,
     QCompleter,
@@ -35,6 +34,7 @@ from curator.core import FoundFeed, RemovedFeed
 from curator.types import AddFeedResult, Feed, Role
 
 from . import errors
+from .confirm import ask_to_remove
 from .models import ItemRole
 from .sources import KeyRole, SourceKey
 from .tasks import Change, run_in_background
@@ -827,32 +827,23 @@ class FeedActions(QObject):
         feed = feed or self.current_feed()
         if feed is None:
             return None
-        box = QMessageBox(self.window)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle(self.tr("Remove feed"))
-        box.setText(self.tr("Remove the feed “{title}”?").format(title=feed_name(feed)))
-        box.setInformativeText(
-            self.tr(
+        box = ask_to_remove(
+            self.window,
+            title=self.tr("Remove feed"),
+            text=self.tr("Remove the feed “{title}”?").format(title=feed_name(feed)),
+            details=self.tr(
                 "Its %n items go with it, starred ones too. You can undo this for a minute.",
                 "",
                 feed.total,
-            )
+            ),
+            answered=lambda confirmed: self._remove_answered(confirmed, feed),
         )
-        remove = box.addButton(self.tr("&Remove"), QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
-        box.buttonClicked.connect(lambda button: self._remove_answered(button, remove, feed))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.confirm_box = box
-        box.open()
         return box
 
-    def _remove_answered(
-        self, button: QAbstractButton, remove: QAbstractButton, feed: Feed
-    ) -> None:
+    def _remove_answered(self, confirmed: bool, feed: Feed) -> None:
         self.confirm_box = None
-        if button is not remove:
+        if not confirmed:
             return
         core, feed_id = self.core, feed.id
         self._message(self.tr("Removing “{title}”…").format(title=feed_name(feed)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -30,6 +29,7 @@ from curator.errors import TemplateError
 from curator.types import Template
 
 from . import errors
+from .confirm import ask_to_remove
 from .feeddialogs import InlineStatus
 from .tasks import run_in_background
 
@@ -385,31 +385,22 @@ class TemplatesDialog(QDialog):
         template = self.current_template()
         if template is None:
             return None
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle(self.tr("Remove template"))
-        box.setText(self.tr("Remove the template “{name}”?").format(name=template.name))
-        box.setInformativeText(
-            self.tr(
+        box = ask_to_remove(
+            self,
+            title=self.tr("Remove template"),
+            text=self.tr("Remove the template “{name}”?").format(name=template.name),
+            details=self.tr(
                 "Drafts written with it keep their text; accounts using it as their "
                 "default get none."
-            )
+            ),
+            answered=lambda confirmed: self._remove_answered(confirmed, template),
         )
-        remove = box.addButton(self.tr("&Remove"), QMessageBox.ButtonRole.DestructiveRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
-        box.buttonClicked.connect(lambda button: self._remove_answered(button, remove, template))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.confirm_box = box
-        box.open()
         return box
 
-    def _remove_answered(
-        self, button: QAbstractButton, remove: QAbstractButton, template: Template
-    ) -> None:
+    def _remove_answered(self, confirmed: bool, template: Template) -> None:
         self.confirm_box = None
-        if button is not remove:
+        if not confirmed:
             return
         core, template_id = self.core, template.id
         run_in_background(
