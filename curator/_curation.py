@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -145,7 +146,8 @@ class CurationStore:
     def _account_settings(self, settings: dict[str, Any], clearing: bool = False
                           ) -> dict[str, Any]:
         known = {*_ACCOUNT_TEXT, "char_limit", "disclaimer", "disclaimer_mandatory",
-                 "utm_skip_domains", "hashtags", "default_template_id"}
+                 "utm_skip_domains", "hashtags", "default_template_id", "language",
+                 "visibility", "server_schedule", "api_version"}
         unknown = set(settings) - known
         if unknown:
             raise CuratorError(f"An account has no setting named {sorted(unknown)[0]!r}.")
@@ -171,6 +173,10 @@ class CurationStore:
                 if value:
                     self.get_template(value)  # raises when unknown
                 out[key] = value or None
+            elif key == "server_schedule":
+                out[key] = int(bool(value))
+            else:  # language, visibility, api_version
+                out[key] = _network_option(key, value)
         return out
 
     def account_id(self, account: int | str) -> int:
@@ -502,7 +508,31 @@ def _account(r: sqlite3.Row) -> Account:
         utm_skip_domains=json.loads(r["utm_skip_domains"]), hashtags=json.loads(r["hashtags"]),
         default_template_id=r["default_template_id"],
         created_at=from_iso(r["created_at"]),  # type: ignore[arg-type]
+        language=r["language"], visibility=r["visibility"],
+        server_schedule=bool(r["server_schedule"]), api_version=r["api_version"],
     )
+
+
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+VISIBILITIES = ("public", "unlisted", "private", "direct")  # Mastodon's, as its API names them
+
+
+def _network_option(key: str, value: Any) -> str | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if key == "language":
+        if not _LANGUAGE.fullmatch(text):
+            raise CuratorError(f"{text!r} is not a language tag: use one like es, en or pt-BR.")
+        return text
+    if key == "visibility":
+        if text.lower() not in VISIBILITIES:
+            raise CuratorError(f"{text!r} is not a Mastodon visibility: use one of "
+                               f"{', '.join(VISIBILITIES)}.")
+        return text.lower()
+    if not re.fullmatch(r"20\d{2}(0[1-9]|1[0-2])", text):  # api_version
+        raise CuratorError(f"{text!r} is not a LinkedIn API version: use YYYYMM, e.g. 202611.")
+    return text
 
 
 def _template(r: sqlite3.Row) -> Template:

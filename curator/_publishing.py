@@ -32,7 +32,7 @@ import socket
 import sqlite3
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -142,17 +142,22 @@ class Publisher:
     # ---- the queue -------------------------------------------------------------------------
 
     def queue(self, draft: Draft, account: Account, text: str, at: datetime,
-              now: datetime, *, link: str | None = None) -> Post:
+              now: datetime, *, link: str | None = None, thread: Sequence[str] = (),
+              description: str | None = None, thumbnail_url: str | None = None) -> Post:
         at = _aware(at, "scheduled time")
         if not text.strip():
             raise CuratorError("The post is empty: write something before queuing it.")
         with self.db.transaction() as db:
             cur = db.execute(
                 "INSERT INTO posts (draft_id, account_id, account_name, network, text, link, "
-                "title, scheduled_at, state, next_attempt_at, idempotency_key, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)",
+                "title, description, thumbnail_url, language, thread, scheduled_at, state, "
+                "next_attempt_at, idempotency_key, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)",
                 (draft.id, account.id, account.name, account.network.value, text,
-                 link, draft.item_title, iso(at), iso(at), str(uuid.uuid4()), iso(now)))
+                 link, draft.item_title, description if link else None,
+                 thumbnail_url if link else None, account.language,
+                 json.dumps(list(thread), ensure_ascii=False), iso(at), iso(at),
+                 str(uuid.uuid4()), iso(now)))
             post_id = int(cur.lastrowid or 0)
         return self.get(post_id)
 
@@ -435,10 +440,23 @@ def _why_not(action: str, post_id: int, state: PostState) -> str:
     return f"Post {post_id} is {state.value.replace('_', ' ')}: it cannot be {action}led."
 
 
-def final_text(draft: Draft, account: Account) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class FinalPost:
+    """What one account posts for a draft: the first part, the thread after it, the link."""
+
+    text: str
+    thread: list[str]
+    link: str | None
+
+
+def final_text(draft: Draft, account: Account, *, disclaimer: bool = True,
+               thread: bool = False) -> FinalPost:
     """What `account` posts for `draft`: its variant for the account (else the draft's text)
     composed with the item's link (UTM-tagged), hashtags and the disclaimer, as the composer
-    previews it; and the tagged link, for link cards.
+    previews it; and the tagged link, for link cards. `disclaimer=False` leaves out an
+    optional disclaimer (a mandatory one stays). `thread=True` splits a post over the
+    network's limit into a numbered thread (X, Bluesky, Mastodon), as the composer's
+    "Split into thread" shows it.
 
     Raises:
         CuratorError: the post is empty, or longer than the account's network allows.
@@ -448,26 +466,34 @@ def final_text(draft: Draft, account: Account) -> tuple[str, str | None]:
     variant = next((v for v in draft.variants if v.account_id == account.id), None)
     words = variant.text if variant is not None else draft.text
     item = compose.item_fields(draft)
+    settings: Any = account
+    if not disclaimer and not account.disclaimer_mandatory:
+        settings = replace(account, disclaimer="")
     # "{commentary}": the draft's text already holds any template the user picked.
-    text = compose.compose_post("{commentary}", item, commentary=words, account=account)
+    text = compose.compose_post("{commentary}", item, commentary=words, account=settings)
     if not text.strip():
         raise CuratorError(f"Draft {draft.id} is empty: write something before queuing it.")
     network = account.network.value
+    parts = [text]
     if network in counting.NETWORKS:
         m = counting.measure(network, text, limit=account.char_limit)
         length, limit, ok = m.length, m.limit, m.ok
+        if not ok and thread and network in counting.THREAD_NETWORKS:
+            parts = counting.split_thread(network, text, limit=account.char_limit)
+            ok = True
     else:  # a webhook: only the account's own limit, if it has one
         length, limit = counting.bluesky_graphemes(text), account.char_limit or 0
         ok = not limit or length <= limit
     if not ok:
+        hint = (" or split it into a thread" if network in counting.THREAD_NETWORKS else "")
         raise CuratorError(
             f"The post for {account.name} is {length} characters as "
             f"{_network_name(account.network)} counts them, over its limit of {limit}: "
-            f"shorten it by {length - limit}.")
+            f"shorten it by {length - limit}{hint}.")
     link = item.get("url")
     if link:
         link = compose.add_utm(link, source=account.utm_source, medium=account.utm_medium,
                                campaign=account.utm_campaign,
                                skip_domains=account.utm_skip_domains,
                                values={**item, "commentary": words})
-    return text, link
+    return FinalPost(parts[0], parts[1:], link)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-VERSION = 5
+VERSION = 6
 
 # Dates are ISO 8601 UTC strings ("2024-06-01T12:00:00Z"): they sort as text and read well.
 SCHEMA = """
@@ -172,6 +172,12 @@ CREATE INDEX posts_due ON posts (next_attempt_at, id) WHERE state = 'scheduled';
 CREATE INDEX posts_claimed ON posts (claimed_at) WHERE state = 'publishing';
 CREATE INDEX posts_by_schedule ON posts (scheduled_at, id);
 CREATE INDEX posts_published ON posts (published_at DESC, id DESC) WHERE state = 'published';
+
+-- ---- network options (v6) ---------------------------------------------------------------
+ALTER TABLE accounts ADD COLUMN language TEXT;          -- BCP 47 tag of the posts, e.g. 'es'
+ALTER TABLE accounts ADD COLUMN visibility TEXT;        -- Mastodon: public | unlisted | ...
+ALTER TABLE accounts ADD COLUMN server_schedule INTEGER NOT NULL DEFAULT 0;  -- Mastodon
+ALTER TABLE accounts ADD COLUMN api_version TEXT;       -- LinkedIn-Version (YYYYMM)
 """
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -206,10 +212,15 @@ def _v3_curation(db: sqlite3.Connection) -> None:
 
 
 def _v4_publishing(db: sqlite3.Connection) -> None:
-    _run(db, _section("-- ---- publishing (v5)"))
+    _run(db, _section("-- ---- publishing (v5)", "-- ---- network options (v6)"))
+
+
+def _v5_network_options(db: sqlite3.Connection) -> None:
+    _run(db, _section("-- ---- network options (v6)"))
 
 
 # MIGRATIONS[n] upgrades a database at version n to n + 1.
 MIGRATIONS: dict[int, Migration] = {
     1: _v1_fetch_seconds, 2: _v2_hidden_index, 3: _v3_curation, 4: _v4_publishing,
+    5: _v5_network_options,
 }

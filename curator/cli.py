@@ -141,6 +141,7 @@ def _accounts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     aa.add_argument("--name", required=True, help="your name for the account")
     aa.add_argument("--handle", help="the account's handle (verify fills it in)")
     _api_base_options(aa)
+    _network_options(aa)
     aa.add_argument("--secret-stdin", action="store_true", help=secret_help)
     asub.add_parser("list", parents=[common], help="list accounts (never their secrets)")
     av = asub.add_parser("verify", parents=[common],
@@ -152,6 +153,7 @@ def _accounts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     ae.add_argument("--rename", dest="new_name", metavar="NEW_NAME", help="a new name")
     ae.add_argument("--handle", help='a new handle ("" for none)')
     _api_base_options(ae)
+    _network_options(ae)
     ae.add_argument("--secret-stdin", action="store_true",
                     help=secret_help + " (replaces its secrets)")
     ac = asub.add_parser("connect", parents=[common],
@@ -182,6 +184,23 @@ def _api_base_options(p: argparse.ArgumentParser) -> None:
                    help="Bluesky PDS (default: https://bsky.social)")
     g.add_argument("--api-base", dest="api_base", metavar="URL",
                    help="API base URL (webhook endpoint, proxy, self-hosted or test server)")
+
+
+def _network_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--language", metavar="TAG",
+                   help='language of the posts, e.g. es or pt-BR (Mastodon, Bluesky; "" none)')
+    p.add_argument("--visibility", metavar="VALUE",
+                   help="Mastodon: public, unlisted, private or direct")
+    p.add_argument("--server-schedule", action=argparse.BooleanOptionalAction, default=None,
+                   help="Mastodon: hand posts scheduled later to the server's own scheduler, "
+                   "so they go out with this computer off")
+    p.add_argument("--disclaimer", metavar="TEXT",
+                   help='added at the end of every post ("" for none)')
+    p.add_argument("--mandatory-disclaimer", action=argparse.BooleanOptionalAction,
+                   default=None, help="the disclaimer cannot be left out of a post")
+    p.add_argument("--api-version", metavar="YYYYMM",
+                   help='LinkedIn: the LinkedIn-Version to send, e.g. 202611 ("" for '
+                   "Curator's default)")
 
 
 def _item_filters(p: argparse.ArgumentParser) -> None:
@@ -558,11 +577,11 @@ def _read_secret(option: str = "--secret-stdin") -> str:
     return secret
 
 
-def _account_json(account: Any, has_secret: bool | None) -> dict[str, Any]:
-    state = getattr(account, "state", None) or (
-        "keyring_unavailable" if has_secret is None else "ready" if has_secret
-        else "no_secret")
-    return account.to_json() | {"has_secret": has_secret, "state": state}
+def _account_json(account: Any, has_secret: bool | None, warning: str | None = None,
+                  reconnect: bool = False) -> dict[str, Any]:
+    state = ("reconnect_needed" if reconnect else "keyring_unavailable" if has_secret is None
+             else "ready" if has_secret else "no_secret")
+    return account.to_json() | {"has_secret": has_secret, "state": state, "warning": warning}
 
 
 def _has_secret(app: Any, account: Any) -> bool | None:
@@ -578,7 +597,10 @@ def _has_secret(app: Any, account: Any) -> bool | None:
 def accounts_add(app, args) -> int:  # type: ignore[no-untyped-def]
     secret = _read_secret() if args.secret_stdin else None
     a = app.add_account(args.network, name=args.name, handle=args.handle,
-                        api_base=args.api_base, secret=secret)
+                        api_base=args.api_base, language=args.language,
+                        visibility=args.visibility, server_schedule=bool(args.server_schedule),
+                        api_version=args.api_version, disclaimer=args.disclaimer or "",
+                        disclaimer_mandatory=bool(args.mandatory_disclaimer), secret=secret)
     stored = " (secret stored in the system keyring)" if secret is not None else ""
     _emit(args, _account_json(a, secret is not None),
           f"Added {a.network.value} account {a.name} [id {a.id}]{stored}.")
@@ -592,17 +614,21 @@ def accounts_list(app, args) -> int:  # type: ignore[no-untyped-def]
         from .secrets import NO_KEYRING
 
         print(f"curator: {NO_KEYRING}", file=sys.stderr)
+    warnings = {a.id: app.account_warning(a.id) if has else None for a, has in found}
+    reconnect = {a.id: app.account_needs_reconnect(a.id) for a in accounts}
     if args.json:
-        _emit(args, [_account_json(a, has) for a, has in found])
+        _emit(args, [_account_json(a, has, warnings[a.id], reconnect[a.id]) for a, has in found])
         return 0
     if not accounts:
         print("No accounts yet. Add one with: curator accounts add NETWORK --name NAME "
               "--secret-stdin")
     for a, has in found:
         secret = {True: "secret in keyring", False: "no secret", None: "keyring unavailable"}
+        state = "reconnect needed" if reconnect[a.id] else secret[has]
         where = f"  <{a.api_base}>" if a.api_base else ""
-        print(f"{a.id:>4}  {a.name}  {a.network.value}  {a.handle or '-'}{where}  "
-              f"[{secret[has]}]")
+        print(f"{a.id:>4}  {a.name}  {a.network.value}  {a.handle or '-'}{where}  [{state}]")
+        if warnings[a.id] and not reconnect[a.id]:
+            print(f"      {warnings[a.id]}")
     return 0
 
 
@@ -623,7 +649,11 @@ def accounts_edit(app, args) -> int:  # type: ignore[no-untyped-def]
     a = app.get_account(args.name)
     if secret is not None:
         app.secrets.check()  # before changing anything: all or nothing
-    a = app.update_account(a.id, name=args.new_name, handle=args.handle, api_base=args.api_base)
+    a = app.update_account(a.id, name=args.new_name, handle=args.handle, api_base=args.api_base,
+                           language=args.language, visibility=args.visibility,
+                           server_schedule=args.server_schedule, api_version=args.api_version,
+                           disclaimer=args.disclaimer,
+                           disclaimer_mandatory=args.mandatory_disclaimer)
     if secret is not None:
         app.set_account_secret(a.id, secret)
     _emit(args, _account_json(a, _has_secret(app, a) if secret is None else True),
@@ -677,6 +707,11 @@ def _publishing_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     qa.add_argument("--account", required=True, metavar="NAME", help="account name or id")
     qa.add_argument("--at", required=True, metavar="ISO8601",
                     help="when: 2024-06-03T09:00 (local time), or with Z / +02:00")
+    qa.add_argument("--thread", action="store_true",
+                    help="X, Bluesky, Mastodon: split a post over the limit into a numbered "
+                    "thread of replies")
+    qa.add_argument("--no-disclaimer", action="store_true",
+                    help="leave out the account's disclaimer (not when it is mandatory)")
     qsub.add_parser("list", parents=[common],
                     help="posts waiting, being published, failed or needing attention")
     qc = qsub.add_parser("cancel", parents=[common], help="do not send a post")
@@ -714,8 +749,10 @@ def _post_line(p: Any) -> str:
 
 
 def queue_add(app, args) -> int:  # type: ignore[no-untyped-def]
-    post = app.queue_post(args.draft, args.account, _when(args.at, "--at"))
-    _emit(args, post.to_json(), f"Queued post {post.id} for {post.account} at "
+    post = app.queue_post(args.draft, args.account, _when(args.at, "--at"),
+                          disclaimer=not args.no_disclaimer, thread=args.thread)
+    parts = f" (a thread of {len(post.thread) + 1})" if post.thread else ""
+    _emit(args, post.to_json(), f"Queued post {post.id}{parts} for {post.account} at "
                                 f"{_local(post.scheduled_at)}.")
     return 0
 

@@ -10,11 +10,13 @@ and never touches the network or the database. The functions the rest of Curator
 - `normalize_hashtag`, `format_hashtags`, `suggest_hashtags`: hashtags that work on X,
   Mastodon and Bluesky alike.
 - `compose_post`: all of the above for one account's variant of a post.
+- `card_description`, `card_image`: a link card's text and picture from the item.
 """
 
 from __future__ import annotations
 
 import difflib
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -629,3 +631,36 @@ def compose_post(
             campaign=account.utm_campaign, skip_domains=account.utm_skip_domains, values=values,
         )
     return apply_disclaimer(text, account.disclaimer, mandatory=account.disclaimer_mandatory)
+
+
+# ---- link cards -----------------------------------------------------------------------------
+
+CARD_DESCRIPTION_CHARS = 300  # Bluesky and LinkedIn cards show about two lines
+_CARD_BLOCK_TAG = re.compile(r"<(?:/?(?:p|br|li|ul|ol|div|h[1-6]|tr|td|blockquote|pre)\b)[^>]*>",
+                             re.I)
+_CARD_TAG = re.compile(r"<[^>]*>")
+_CARD_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+
+
+def card_description(summary_html: str | None, limit: int = CARD_DESCRIPTION_CHARS) -> str | None:
+    """The item's summary as one plain line for a link card, cut at a word; None if empty."""
+    plain = _CARD_TAG.sub("", _CARD_BLOCK_TAG.sub(" ", summary_html or ""))
+    text = " ".join(html.unescape(plain).split())
+    if not text:
+        return None
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def card_image(*html_parts: str | None) -> str | None:
+    """The first http(s) picture of the item (its content, else its summary), for the card's
+    thumbnail; None when it has none."""
+    for part in html_parts:
+        for match in _CARD_IMG.finditer(part or ""):
+            url = html.unescape(match.group(1) or match.group(2) or "").strip()
+            if urlsplit(url).scheme in ("http", "https"):
+                return url
+    return None

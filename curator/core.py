@@ -16,7 +16,14 @@ from ._parser import parse_feed, sniff
 from ._publishing import Publisher
 from ._sanitize import plain
 from ._storage import FeedSnapshot, ItemQuery, Storage
-from .errors import CuratorError, FeedError, FeedExistsError, FeedNotFoundError, NotAFeedError
+from .errors import (
+    CuratorError,
+    FeedError,
+    FeedExistsError,
+    FeedNotFoundError,
+    ItemNotFoundError,
+    NotAFeedError,
+)
 from .secrets import SecretStore  # cheap: keyring itself is imported on first use
 from .types import (
     Account,
@@ -468,6 +475,10 @@ class Curator:
         utm_skip_domains: Sequence[str] = (),
         hashtags: Sequence[str] = (),
         default_template_id: int | None = None,
+        language: str | None = None,
+        visibility: str | None = None,
+        server_schedule: bool = False,
+        api_version: str | None = None,
         secret: str | None = None,
     ) -> Account:
         """Add a posting profile. `api_base` is the Mastodon instance, the Bluesky PDS or the
@@ -475,7 +486,9 @@ class Curator:
         without "#"; UTM tags are left off links to `utm_skip_domains` (and subdomains).
         `secret` (the network's token, app password or webhook signing secret, see
         curator.secrets.PRIMARY_KIND) goes to the OS keyring only; when the keyring cannot be
-        reached nothing is written at all.
+        reached nothing is written at all. Network options: `language` (a BCP 47 tag such as
+        "es", sent as Mastodon's language and Bluesky's langs), `visibility` and
+        `server_schedule` (Mastodon), `api_version` (LinkedIn-Version, YYYYMM).
 
         Raises:
             AccountExistsError, TemplateNotFoundError, CuratorError (an unknown network, a bad
@@ -490,7 +503,8 @@ class Curator:
             disclaimer=disclaimer, disclaimer_mandatory=disclaimer_mandatory,
             utm_source=utm_source, utm_medium=utm_medium, utm_campaign=utm_campaign,
             utm_skip_domains=list(utm_skip_domains), hashtags=list(hashtags),
-            default_template_id=default_template_id)
+            default_template_id=default_template_id, language=language,
+            visibility=visibility, server_schedule=server_schedule, api_version=api_version)
         if secret is not None:
             from .secrets import primary_kind
 
@@ -520,6 +534,10 @@ class Curator:
         utm_skip_domains: Sequence[str] | None = None,
         hashtags: Sequence[str] | None = None,
         default_template_id: int | None = None,
+        language: str | None = None,
+        visibility: str | None = None,
+        server_schedule: bool | None = None,
+        api_version: str | None = None,
     ) -> Account:
         """Change an account (by id or name). None leaves a setting as it is; "" clears a
         text, 0 clears char_limit (the network's own) and default_template_id.
@@ -534,7 +552,8 @@ class Curator:
             utm_medium=utm_medium, utm_campaign=utm_campaign,
             utm_skip_domains=None if utm_skip_domains is None else list(utm_skip_domains),
             hashtags=None if hashtags is None else list(hashtags),
-            default_template_id=default_template_id)
+            default_template_id=default_template_id, language=language,
+            visibility=visibility, server_schedule=server_schedule, api_version=api_version)
 
     def list_accounts(self) -> list[Account]:
         """Every account, by name."""
@@ -725,23 +744,39 @@ class Curator:
             self._publisher = Publisher(self.storage.db)
         return self._publisher
 
-    def queue_post(self, draft_id: int, account: int | str, at: datetime) -> Post:
+    def queue_post(self, draft_id: int, account: int | str, at: datetime, *,
+                   disclaimer: bool = True, thread: bool = False) -> Post:
         """Schedule the draft for an account at `at` (timezone-aware; stored in UTC). The
         text is final now: the account's variant (else the draft's text) with the link,
-        hashtags and disclaimer, counted as the network counts it.
+        hashtags and disclaimer, counted as the network counts it. `disclaimer=False` leaves
+        out an optional disclaimer; `thread=True` splits a post over the limit into a thread
+        of replies (X, Bluesky, Mastodon). The link card gets the item's summary and first
+        picture; the post's language is the account's.
 
         Raises:
             DraftNotFoundError, AccountNotFoundError, CuratorError (deleted draft, empty or
             over the network's limit, a time with no time zone).
         """
+        from . import compose
         from ._publishing import final_text
 
         draft = self.curation.get_draft(draft_id)
         if draft.deleted_at is not None:
             raise CuratorError(f"Draft {draft_id} is deleted: undelete it before queuing it.")
         found = self.curation.get_account(account)
-        text, link = final_text(draft, found)
-        return self.publisher.queue(draft, found, text, at, self.now(), link=link)
+        final = final_text(draft, found, disclaimer=disclaimer, thread=thread)
+        description = thumbnail = None
+        if final.link and draft.item_id is not None:
+            try:
+                item = self.storage.get_item(draft.item_id)
+            except ItemNotFoundError:  # removed with its feed since: a card from the title
+                item = None
+            if item is not None:
+                description = compose.card_description(item.summary or item.content)
+                thumbnail = compose.card_image(item.content, item.summary)
+        return self.publisher.queue(draft, found, final.text, at, self.now(), link=final.link,
+                                    thread=final.thread, description=description,
+                                    thumbnail_url=thumbnail)
 
     def get_post(self, post_id: int) -> Post:
         """Raises: PostNotFoundError"""
@@ -793,6 +828,30 @@ class Curator:
 
         return self.publisher.account_state(self.curation.account_id(account)) \
             == ACCOUNT_RECONNECT
+
+    def account_warning(self, account: int | str) -> str | None:
+        """One sentence when the account needs the user before its posts can go out: the
+        network refused its sign-in ("reconnect needed"), or its LinkedIn sign-in expires
+        within a week (LinkedIn member tokens last 60 days and cannot renew themselves).
+        None when all is well, or when the keyring cannot be read to tell.
+
+        Raises:
+            AccountNotFoundError
+        """
+        from .errors import KeyringUnavailableError
+
+        found = self.curation.get_account(account)
+        if self.account_needs_reconnect(found.id):
+            return (f"{_network_title(found.network)} refused the sign-in of {found.name}: "
+                    "reconnect the account (its queued posts wait).")
+        if found.network is not Network.LINKEDIN:
+            return None
+        from .connectors.linkedin import token_warning
+
+        try:
+            return token_warning(found, self.secrets, self.now())
+        except KeyringUnavailableError:
+            return None
 
     def mark_account_reconnected(self, account: int | str) -> None:
         """Clear "reconnect needed" (call after the user gives the account a new secret)."""
@@ -940,6 +999,10 @@ class _LazySecrets:
 
     def get(self, account_id: int, kind: str) -> str | None:
         return self._app.secrets.get(account_id, kind)
+
+
+def _network_title(network: Network) -> str:
+    return {"x": "X", "linkedin": "LinkedIn"}.get(network.value, network.value.capitalize())
 
 
 def _clean_folder(folder: str | None) -> str | None:

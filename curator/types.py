@@ -235,6 +235,11 @@ class Account:
     hashtags: list[str]  # default hashtags, without "#"
     default_template_id: int | None
     created_at: datetime
+    # Network options
+    language: str | None = None  # BCP 47 tag of the posts ("es"): Mastodon language, Bluesky langs
+    visibility: str | None = None  # Mastodon: public (None), unlisted, private or direct
+    server_schedule: bool = False  # Mastodon: hand future posts to the server's scheduler
+    api_version: str | None = None  # LinkedIn-Version (YYYYMM); None: Curator's default
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(self)

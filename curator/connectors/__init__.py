@@ -35,4 +35,15 @@ def connector_for(account: Account, secrets: Any, *, session: Any = None) -> Con
     if module is None:
         raise PublishError(f"Publishing to {account.network.value} is not available yet.",
                            Failure.PERMANENT)
-    return module.make(account, secrets, session=session)  # type: ignore[no-any-return]
+    return module.make(account, secrets, session=session,  # type: ignore[no-any-return]
+                       **network_options(account))
+
+
+def network_options(account: Account) -> dict[str, Any]:
+    """The account's settings its network's connector takes as keyword arguments."""
+    if account.network is Network.MASTODON:
+        return {"visibility": account.visibility or "public",
+                "server_schedule": account.server_schedule}
+    if account.network is Network.LINKEDIN:
+        return {"linkedin_version": account.api_version}
+    return {}
