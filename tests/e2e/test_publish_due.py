@@ -76,12 +76,13 @@ def test_five_processes_publish_fifty_posts_exactly_once(tmp_path: Path,
     data = tmp_path / "data"
     keys = setup(data, server, 50)
     procs = [curator(data, "publish-due", "--json") for _ in range(5)]
-    results = []
+    results, captured = [], []
     for proc in procs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         assert "Traceback" not in err
         results.append(json.loads(out))
+        captured += [out, err]
     assert sum(r["published"] for r in results) == 50
     assert all(r["failed"] == r["retrying"] == r["needs_attention"] == 0 for r in results)
     # Counted on the server: every post arrived once, signed, and nothing else arrived.
@@ -95,6 +96,12 @@ def test_five_processes_publish_fifty_posts_exactly_once(tmp_path: Path,
     assert len({p["remote_id"] for p in history}) == 50
     assert all(p["remote_url"] and p["account"] == "Canal de ventas" for p in history)
     assert run(data, "queue", "list") == []
+    # The signing secret stayed in the keyring: not in the database, its WAL, or any output.
+    files = [f for f in data.rglob("*") if f.is_file()]
+    assert files
+    for f in files:
+        assert SECRET.encode() not in f.read_bytes(), f.name
+    assert all(SECRET not in text for text in captured)
 
 
 def test_a_process_killed_mid_publish_is_recovered_without_a_duplicate(
