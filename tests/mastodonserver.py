@@ -12,10 +12,20 @@ It follows the Mastodon documentation (docs.joinmastodon.org) as closely as a te
   (curator.counting.mastodon_length, URLs 23, plus ``spoiler_text``), must be within the
   limit ("Validation failed: Text character limit of 500 exceeded"); ``visibility`` is one of
   public/unlisted/private/direct; ``in_reply_to_id`` must exist (404 "The post you are
-  trying to reply to does not appear to exist."); ``scheduled_at`` must be at least 5 minutes
-  ahead and returns a ScheduledStatus. ``Idempotency-Key``: the same key from the same
-  account within 1 hour returns the first status (Mastodon keeps
-  ``idempotency:status:<account>:<key>`` for 3,600 s), never a second one.
+  trying to reply to does not appear to exist."). ``scheduled_at`` "Must be at least 5
+  minutes in the future" and returns a ScheduledStatus; as Mastodon's PostStatusService
+  does it, a time already past is ignored (``scheduled_in_the_past?``: the status is posted
+  at once) and one less than 5 minutes ahead is 422 "Validation failed: Scheduled at The
+  scheduled date must be in the future" (ScheduledStatus ``MINIMUM_OFFSET``, the text the
+  scheduled_statuses docs give); an unreadable one is 422 "Record invalid".
+  ``Idempotency-Key``: the same key from the same account within 1 hour returns the first
+  status (Mastodon keeps ``idempotency:status:<account>:<key>`` for 3,600 s), never a second
+  one. Not for scheduled statuses: their ``params.idempotency`` is stored as null and a
+  repeated key schedules a second one (mastodon/mastodon#30039, "Idempotency-Key ignored
+  when scheduling a post", open).
+- ``GET /api/v1/scheduled_statuses`` (``read:statuses``): the account's ScheduledStatus
+  list, ``limit`` (default 20, max 40) and ``max_id``, newest first, with a ``Link`` header
+  (``rel="next"``) while more remain.
 - Rate limits: every authenticated (or, for public endpoints, per-IP) request counts; each
   answer carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``
   (ISO 8601, microseconds, like rack-attack); when exhausted, 429 ``{"error": "Too many
@@ -125,6 +135,7 @@ class MastodonServer:
         self._lock = threading.Lock()
         self._users: dict[str, _User] = {}
         self._idempotency: dict[tuple[str, str], tuple[float, str, bool]] = {}
+        self._scheduled_by: dict[str, str] = {}  # ScheduledStatus id -> account id
         self._windows: dict[str, _Window] = {}
         self._faults: list[str] = []
         self._next_id = 110_000_000_000_000_000
@@ -277,7 +288,7 @@ class MastodonServer:
                       key: str | None) -> tuple[int, dict[str, Any]]:
         with self._lock:
             user = self._users[token]
-            if key:
+            if key and not _one(fields.get("scheduled_at")):
                 hit = self._idempotency.get((user.id, key))
                 if hit and time.time() - hit[0] < IDEMPOTENCY_TTL:
                     _, existing_id, was_scheduled = hit
@@ -306,31 +317,35 @@ class MastodonServer:
             if parent is None:
                 return 404, {"error": "The post you are trying to reply to does not appear "
                                       "to exist."}
+        when = None
         if scheduled_at is not None:
             try:
                 when = datetime.fromisoformat(scheduled_at)
             except ValueError:
-                return 422, {"error": "Validation failed: Scheduled at is invalid"}
+                return 422, {"error": "Record invalid"}
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
-            if when <= datetime.now(UTC) + MIN_SCHEDULE_OFFSET:
+            now = datetime.now(UTC)
+            if when <= now:
+                when = None  # scheduled_in_the_past?: posted at once
+            elif when <= now + MIN_SCHEDULE_OFFSET:
                 return 422, {"error": "Validation failed: Scheduled at The scheduled date must "
                                       "be in the future"}
+        if when is not None:
             entity: dict[str, Any] = {
                 "id": str(len(self.scheduled) + 3221),
                 "scheduled_at": when.astimezone(UTC).isoformat(timespec="milliseconds")
                 .replace("+00:00", "Z"),
                 "params": {"text": text, "media_ids": None, "sensitive": None,
                            "spoiler_text": spoiler or None, "visibility": visibility,
-                           "scheduled_at": None, "poll": None, "idempotency": key,
+                           "scheduled_at": None, "poll": None, "idempotency": None,
                            "in_reply_to_id": reply_to, "language": language,
                            "application_id": 1, "with_rate_limit": False},
                 "media_attachments": [],
             }
             with self._lock:
-                self.scheduled.append(entity)
-                if key:
-                    self._idempotency[(user.id, key)] = (time.time(), entity["id"], True)
+                self._scheduled_by[entity["id"]] = user.id
+                self.scheduled.append(entity)  # no idempotency entry: mastodon#30039
             return 200, entity
         status_id = self._new_id()
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -355,6 +370,22 @@ class MastodonServer:
             if key:
                 self._idempotency[(user.id, key)] = (time.time(), status_id, False)
         return 200, entity
+
+    def list_scheduled(self, user: _User, query: dict[str, str]
+                       ) -> tuple[list[dict[str, Any]], str | None]:
+        """(page, max_id of the next page or None): newest first, as the API pages."""
+        try:
+            limit = max(1, min(40, int(query.get("limit") or 20)))
+        except ValueError:
+            limit = 20
+        with self._lock:
+            mine = [e for e in self.scheduled if self._scheduled_by.get(e["id"]) == user.id]
+        mine.sort(key=lambda e: int(e["id"]), reverse=True)
+        if query.get("max_id", "").isdigit():
+            mine = [e for e in mine if int(e["id"]) < int(query["max_id"])]
+        page = mine[:limit]
+        more = len(mine) > limit
+        return page, (page[-1]["id"] if more and page else None)
 
     def register_app(self, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         name = _one(fields.get("client_name")) or ""
@@ -519,6 +550,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, {"error": "Too many requests"}, rate_headers)
             return
 
+        if method == "GET" and path == "/api/v1/scheduled_statuses":
+            user = m._users[token] if token else None
+            assert user is not None
+            if not user.scopes & {"read", "read:statuses"}:
+                self._send(403, {"error": "This action is outside the authorized scopes"},
+                           rate_headers)
+                return
+            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            page, next_max = m.list_scheduled(user, query)
+            headers = dict(rate_headers)
+            if next_max is not None:
+                headers["Link"] = (f'<{m.url}{path}?max_id={next_max}'
+                                   f'&limit={query.get("limit", "20")}>; rel="next"')
+            self._send_raw(200, json.dumps(page, ensure_ascii=False).encode("utf-8"), headers)
+            return
         status, body = self._route(method, path, token, fields)
         if fault == "create_then_reset":
             self._reset()

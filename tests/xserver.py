@@ -19,7 +19,16 @@ It follows X's published documentation (docs.x.com) as closely as a test needs:
   when it is used up: 429 ``{"title": "Too Many Requests", "detail": "Too Many Requests",
   "type": "about:blank", "status": 429}``. ``POST /2/tweets`` also carries the per-user
   24-hour cap, ``x-user-limit-24hour-limit``, ``-remaining`` and ``-reset`` (epoch), which
-  on the free tier is 17 posts; when it is used up, 429 as well.
+  on the Free plan is 17 posts ("17 requests / 24 hours PER USER", docs.x.com rate-limits
+  table, Free column); when it is used up, 429 as well. These 24-hour headers are not in
+  X's docs but are what api.x.com sends (twapi-v2's header list). ``rate_limit_body =
+  "legacy"`` answers a 429 with the body the rate-limits page shows instead,
+  ``{"errors": [{"code": 88, "message": "Rate limit exceeded"}]}``.
+- ``exhaust_usage_cap()``: every ``POST /2/tweets`` gets 429 with the ``usage-capped``
+  Problem ("429 Too Many Requests: Rate limit or usage cap exceeded", "Response Codes &
+  Errors"), as api.x.com sends it: ``{"title": "UsageCapExceeded", "detail": "Usage cap
+  exceeded: Monthly product cap", "type": "https://api.twitter.com/2/problems/usage-capped",
+  "period": "Monthly", "scope": "Product"}`` while ``x-rate-limit-remaining`` is not 0.
 - OAuth 2.0 Authorization Code Flow with PKCE: ``GET /i/oauth2/authorize`` checks
   ``response_type=code``, the ``client_id``, the ``redirect_uri`` (registered; a loopback
   ``http://127.0.0.1:<any port>/path`` matches regardless of port, RFC 8252 §7.3), the
@@ -126,6 +135,8 @@ class XServer:
     tweets: list[Tweet] = field(default_factory=list)
     requests: list[Seen] = field(default_factory=list)
     delay_seconds: float = 3.0
+    rate_limit_body: str = "problem"  # or "legacy": the rate-limits page's example body
+    usage_capped: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -197,6 +208,15 @@ class XServer:
         with self._lock:
             user = self._tokens[token].user_id
             self._daily[user] = [time.time()] * self.daily_cap
+
+    def exhaust_usage_cap(self) -> None:
+        """The project's monthly usage cap is used up: posts get the usage-capped 429."""
+        self.usage_capped = True
+
+    def too_many(self) -> dict[str, Any]:
+        if self.rate_limit_body == "legacy":
+            return {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
+        return _problem(429, "Too Many Requests", "Too Many Requests")
 
     def valid_token(self, token: str) -> bool:
         with self._lock:
@@ -486,7 +506,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not allowed:
             if path == "/2/tweets":
                 headers.update(x._daily_headers(entry.user_id, take=False)[1])
-            self._send(429, _problem(429, "Too Many Requests", "Too Many Requests"), headers)
+            self._send(429, x.too_many(), headers)
             return
         if method == "GET" and path == "/2/users/me":
             if "users.read" not in entry.scopes:
@@ -503,11 +523,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(400, _invalid("Request body must be JSON (application/json)."),
                            headers)
                 return
+            if x.usage_capped:
+                self._send(429, {"title": "UsageCapExceeded", "detail": "Usage cap exceeded: "
+                                 "Monthly product cap", "type": "https://api.twitter.com/2/"
+                                 "problems/usage-capped", "period": "Monthly",
+                                 "scope": "Product"}, headers)
+                return
             ok, daily = x._daily_headers(entry.user_id, take=False)
             if not ok:
                 headers.update(daily)
-                self._send(429, _problem(429, "Too Many Requests", "Too Many Requests"),
-                           headers)
+                self._send(429, x.too_many(), headers)
                 return
             status, answer = x.create_tweet(entry.user_id, body)
             headers.update(x._daily_headers(entry.user_id, take=status == 201)[1])

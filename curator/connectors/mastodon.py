@@ -47,7 +47,19 @@ The server's own scheduler (``scheduled_at``) is used only when the connector is
 does not exist yet), and ``OutgoingPost.scheduled_at`` is more than
 ``SERVER_SCHEDULE_MARGIN`` (5 minutes, the documented minimum, plus a minute for clock skew)
 ahead. The post then goes out with the laptop closed; ``Published.remote_id`` is
-``"scheduled:<id>"`` (a ScheduledStatus id, not a status id) and ``url`` is None.
+``"scheduled:<id>"`` (a ScheduledStatus id, not a status id) and ``url`` is None. Closer
+than that, it is published directly: Mastodon answers a ``scheduled_at`` under 5 minutes
+ahead with 422 "Validation failed: Scheduled at The scheduled date must be in the future"
+(scheduled_statuses docs), and should the server's clock disagree with ours, that 422 is
+answered by publishing directly too (at most a few minutes early), never by failing.
+
+Mastodon does not honour ``Idempotency-Key`` for scheduled statuses (their
+``params.idempotency`` is stored as null; mastodon/mastodon#30039 "Idempotency-Key ignored
+when scheduling a post"), so before scheduling, and in ``find_published``, the account's
+``GET /api/v1/scheduled_statuses`` ("User token + ``read:statuses``") is searched for one
+with the same ``params.text`` and ``scheduled_at``: a retry after a lost answer finds the
+first one instead of scheduling a second. Without the ``read:statuses`` scope (403) that
+look-up is skipped.
 """
 
 from __future__ import annotations
@@ -70,6 +82,8 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)  # (connect, read) seconds
 SERVER_SCHEDULE_MARGIN = timedelta(minutes=6)
 SCHEDULED_PREFIX = "scheduled:"
+TOO_SOON = "Scheduled at"  # the field name in Mastodon's too-soon 422 text
+SCHEDULED_PAGES = 8  # 40 a page; Mastodon keeps at most 300 scheduled statuses an account
 DEFAULT_SCOPES = "read:accounts write:statuses"
 _RETRYABLE_4XX = (408, 425, 429)
 
@@ -134,10 +148,18 @@ class MastodonConnector:
             fields["language"] = post.language
         scheduled = self._use_server_schedule(post)
         if scheduled:
-            fields["scheduled_at"] = scheduled
+            earlier = self._find_scheduled(post.text, scheduled)
+            if earlier is not None:  # our own earlier attempt: the key would not catch it
+                return earlier
+            try:
+                first = self._post_status(dict(fields, scheduled_at=scheduled),
+                                          post.idempotency_key)
+                return Published(SCHEDULED_PREFIX + first["id"], None, server_scheduled=True)
+            except PublishError as e:
+                if e.status != 422 or TOO_SOON not in str(e):
+                    raise
+                # The server's clock says it is under 5 minutes away: publish it now.
         first = self._post_status(fields, post.idempotency_key)
-        if scheduled:
-            return Published(SCHEDULED_PREFIX + first["id"], None)
         parent = first["id"]
         for n, part in enumerate(post.thread, start=1):
             reply = dict(fields, status=part, in_reply_to_id=parent)
@@ -146,9 +168,12 @@ class MastodonConnector:
         return Published(first["id"], url if isinstance(url, str) and url else None)
 
     def find_published(self, post: OutgoingPost) -> Published | None:
-        """Mastodon has no lookup by Idempotency-Key: None. The engine's retry with the same
-        key is what makes a crashed publish safe (within the server's 1-hour window)."""
-        return None
+        """A post meant for the server's scheduler: its ScheduledStatus, when one with the same
+        text and time is there. Otherwise None: Mastodon has no lookup by Idempotency-Key, and
+        the engine's retry with the same key is what makes a crashed publish safe (within the
+        server's 1-hour window)."""
+        scheduled = self._use_server_schedule(post)
+        return self._find_scheduled(post.text, scheduled) if scheduled else None
 
     # ---- extras -------------------------------------------------------------------------
 
@@ -168,6 +193,58 @@ class MastodonConnector:
         if when - self._now() <= SERVER_SCHEDULE_MARGIN:
             return None  # too close: the server would refuse it; publish now instead
         return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def _find_scheduled(self, text: str, scheduled_at: str) -> Published | None:
+        """``GET /api/v1/scheduled_statuses`` (``limit`` 40, then the ``Link`` rel="next"
+        pages): the ScheduledStatus with ``params.text`` == text at that time, if any."""
+        want = _parse_time(scheduled_at)
+        url: str | None = self.api_base + "/api/v1/scheduled_statuses?limit=40"
+        for _ in range(SCHEDULED_PAGES):
+            if url is None:
+                break
+            try:
+                page, resp = self._get_list(url)
+            except PublishError as e:
+                if e.status == 403:  # no read:statuses scope: cannot look, so do not
+                    return None
+                raise
+            for entity in page:
+                if not isinstance(entity, dict):
+                    continue
+                params = entity.get("params")
+                when = _parse_time(entity.get("scheduled_at"))
+                if (isinstance(params, dict) and params.get("text") == text
+                        and when is not None and want is not None
+                        and when.replace(microsecond=0) == want.replace(microsecond=0)
+                        and entity.get("id") is not None):
+                    return Published(SCHEDULED_PREFIX + str(entity["id"]), None,
+                                     server_scheduled=True)
+            link = getattr(resp, "links", {}).get("next", {}).get("url")
+            url = link if isinstance(link, str) and link.startswith(self.api_base) else None
+        return None
+
+    def _get_list(self, url: str) -> tuple[list[Any], Any]:
+        host = urlsplit(self.api_base).netloc or self.api_base
+        headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
+        try:
+            resp = self.session.request("GET", url, headers=headers, timeout=self.timeout,
+                                        allow_redirects=False)
+        except requests.Timeout:
+            raise PublishError(f"The Mastodon server {host} did not answer in time.",
+                               Failure.RETRYABLE) from None
+        except requests.RequestException:
+            raise PublishError(f"Could not reach the Mastodon server {host}.",
+                               Failure.RETRYABLE) from None
+        if resp.status_code != 200:
+            raise self._error(resp, host)
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, list):
+            raise PublishError(f"The Mastodon server {host} sent an unreadable answer; "
+                               "it will be retried.", Failure.RETRYABLE, status=200)
+        return body, resp
 
     def _post_status(self, fields: Mapping[str, str], key: str) -> dict[str, Any]:
         data = self._request("POST", "/api/v1/statuses", data=dict(fields),
@@ -263,6 +340,17 @@ class MastodonConnector:
                 when = when.replace(tzinfo=UTC)
             return max(0.0, (when - now).total_seconds())
         return None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time as UTC ("...Z" included), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _error_text(resp: Any) -> str | None:

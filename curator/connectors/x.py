@@ -12,12 +12,20 @@ Written from X's API documentation (docs.x.com):
   ``https://api.twitter.com/2/problems/invalid-request`` adds ``errors[].message``. A 403
   carries X's reason in ``detail`` (e.g. "You are not allowed to create a Tweet with
   duplicate content.").
-- Rate limits: "Every API response includes headers showing your current rate limit
-  status": ``x-rate-limit-limit``, ``x-rate-limit-remaining``, ``x-rate-limit-reset`` ("Unix
-  timestamp when the limit resets"); exceeding one gives "429 Too Many Requests". Posting
-  also has a per-user 24-hour cap (on the free tier 17 posts), reported in
-  ``x-user-limit-24hour-limit``, ``x-user-limit-24hour-remaining`` and
-  ``x-user-limit-24hour-reset`` (epoch seconds); an app-wide one in ``x-app-limit-24hour-*``.
+- Rate limits (docs.x.com, "X API Rate Limits"): "Response headers show your current rate
+  limit status": ``x-rate-limit-limit``, ``x-rate-limit-remaining``, ``x-rate-limit-reset``
+  ("Unix timestamp when window resets"); exceeding one gives "429 Too Many Requests", whose
+  body that page shows as ``{"errors": [{"code": 88, "message": "Rate limit exceeded"}]}``
+  while the v2 endpoints answer a Problem (``"title": "Too Many Requests"``): both are read.
+  "429 Too Many Requests: Rate limit or usage cap exceeded" ("Response Codes & Errors"); a
+  usage cap is the Problem type ``.../usage-capped`` ("Usage cap exceeded").
+- The 24-hour posting cap: the Free plan's ``POST /2/tweets`` limit was "17 requests / 24
+  hours PER USER, 17 requests / 24 hours PER APP" (docs.x.com rate-limits table, Free
+  column); today's pay-per-usage table gives "10,000/24hrs" per app. X's answers report the
+  24-hour windows in ``x-user-limit-24hour-limit``, ``-remaining`` and ``-reset`` (epoch
+  seconds; ``x-app-limit-24hour-*`` for the app): these headers are *not* in X's docs, they
+  are what the API sends (listed by twapi-v2 and x-api-sdk-ts), so they are used when
+  present and never required.
 - Tokens: "the access token you create through the Authorization Code Flow with PKCE will
   only stay valid for two hours unless you've used the offline.access scope", which issues
   a refresh token, traded at ``POST https://api.x.com/2/oauth2/token`` with
@@ -30,7 +38,9 @@ How failures are classed (curator.connectors.base.Failure):
   ``detail`` text.
 - 429 -> RETRYABLE, ``retry_after`` until ``x-rate-limit-reset``; when the 24-hour user (or
   app) cap is what ran out, until ``x-user-limit-24hour-reset``, and the message explains
-  the free tier's cap in one sentence.
+  the cap in one sentence (naming the Free plan when the limit is its documented 17). A
+  reset more than MAX_CAP_WAIT away, or a ``usage-capped`` Problem (a monthly cap), is
+  PERMANENT with that explanation: retrying every few minutes for days helps nobody.
 - 5xx, connection errors, timeouts -> RETRYABLE.
 
 Secrets (curator.secrets KINDS): ``access_token``, ``refresh_token``, and ``session`` (JSON
@@ -65,6 +75,13 @@ SCOPES: tuple[str, ...] = ("tweet.read", "tweet.write", "users.read", "offline.a
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
 REFRESH_MARGIN = timedelta(minutes=5)
 STATUS_URL = "https://x.com/i/web/status/{id}"
+# "17 requests / 24 hours PER USER" for POST /2/tweets, Free column of the docs.x.com
+# rate-limits table (xdevplatform/docs x-api/fundamentals/rate-limits.mdx).
+FREE_TIER_POSTS_PER_24H = 17
+# A 24-hour window never resets further away than a day; beyond this the post is failed
+# with the explanation instead of waiting in the queue for days.
+MAX_CAP_WAIT = timedelta(days=2)
+USAGE_CAPPED = "/2/problems/usage-capped"
 
 
 def make(account: Account, secrets: Any, *, session: Any = None, **options: Any) -> XConnector:
@@ -251,26 +268,40 @@ class XConnector:
             return PublishError(f"X refused the sign-in of {self.account.name!r} ({text}); "
                                 "reconnect the account.", Failure.AUTH, status=code)
         if code == 429:
-            return self._rate_limited(resp.headers, text)
+            return self._rate_limited(resp, text)
         if code >= 500 or code in (408, 425):
             return PublishError(f"X had a problem ({text}); it will be retried.",
                                 Failure.RETRYABLE, status=code)
         return PublishError(text, Failure.PERMANENT, status=code)
 
-    def _rate_limited(self, headers: Mapping[str, str], text: str) -> PublishError:
+    def _rate_limited(self, resp: Any, text: str) -> PublishError:
+        headers: Mapping[str, str] = resp.headers
         now = self._now()
+        if _problem_type(resp).endswith(USAGE_CAPPED):
+            # A monthly (or product) cap: X gives no reset time, and it is days away.
+            return PublishError(
+                f"X refused the post because this app's usage cap is used up ({text}); it "
+                "resets with the developer account's billing period, so the post was not "
+                "retried.", Failure.PERMANENT, status=429)
         for scope, who in (("user", "per user"), ("app", "for this app")):
             remaining = headers.get(f"x-{scope}-limit-24hour-remaining")
             if remaining is not None and remaining.strip() == "0":
                 reset = _epoch(headers.get(f"x-{scope}-limit-24hour-reset"))
                 limit = (headers.get(f"x-{scope}-limit-24hour-limit") or "").strip()
-                cap = f"{limit} posts" if limit.isdigit() else "a few posts"
+                cap = f"{limit} posts" if limit.isdigit() else "a limited number of posts"
+                plan = ("the API's Free plan allows only" if limit == str(FREE_TIER_POSTS_PER_24H)
+                        else "X's API plan for this app allows")
                 when = (reset.strftime("%Y-%m-%d %H:%M UTC") if reset
                         else "within 24 hours")
+                if reset is not None and reset - now > MAX_CAP_WAIT:
+                    return PublishError(
+                        f"X's daily posting cap is used up: {plan} {cap} {who} every 24 "
+                        f"hours and X says it resets only at {when}, so the post was not "
+                        "retried.", Failure.PERMANENT, status=429)
                 return PublishError(
-                    f"X's daily posting cap is used up: the API's free tier allows only {cap} "
-                    f"{who} every 24 hours, so this post waits until the cap resets at "
-                    f"{when}.", Failure.RETRYABLE, status=429,
+                    f"X's daily posting cap is used up: {plan} {cap} {who} every 24 hours, "
+                    f"so this post waits until the cap resets at {when}.",
+                    Failure.RETRYABLE, status=429,
                     retry_after=max(0.0, (reset - now).total_seconds()) if reset else None)
         reset = _epoch(headers.get("x-rate-limit-reset"))
         retry_after = max(0.0, (reset - now).total_seconds()) if reset else None
@@ -284,6 +315,16 @@ def _epoch(value: str | None) -> datetime | None:
         return datetime.fromtimestamp(int((value or "").strip()), UTC)
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def _problem_type(resp: Any) -> str:
+    """The Problem's ``type`` URI ("" when the body has none)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return ""
+    kind = body.get("type") if isinstance(body, dict) else None
+    return kind.strip() if isinstance(kind, str) else ""
 
 
 def _problem_text(resp: Any) -> str | None:

@@ -303,10 +303,57 @@ def test_server_scheduler_gets_a_post_far_enough_ahead(
     assert published.remote_id == "scheduled:" + scheduled["id"] and published.url is None
     assert datetime.fromisoformat(scheduled["scheduled_at"]) == when
     assert scheduled["params"]["text"] == "Programada: ¡buenos días!"
-    assert scheduled["params"]["idempotency"] == "post-1-ab12"
-    # a retry with the same key gets the same scheduled status back
+    assert scheduled["params"]["idempotency"] is None  # as Mastodon stores it
+    # a retry gets the same scheduled status back (found, not deduplicated by the key)
     assert conn.publish(post("Programada: ¡buenos días!", scheduled_at=when)) == published
     assert len(server.scheduled) == 1
+    assert conn.find_published(post("Programada: ¡buenos días!", scheduled_at=when)
+                               ) == published
+
+
+def test_a_scheduled_post_whose_answer_was_lost_is_not_scheduled_twice(
+        server: MastodonServer, account: Account, store: SecretStore) -> None:
+    # Mastodon ignores Idempotency-Key for scheduled statuses (mastodon#30039): the retry
+    # must find the first one itself.
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    conn = connector(account, store, server_schedule=True)
+    p = post("Programada una sola vez, ¿verdad?", scheduled_at=when)
+    server.fail_next("ok")  # the look-up before scheduling
+    server.fail_next("create_then_reset")
+    assert publish_error(conn, p).failure is Failure.RETRYABLE
+    assert len(server.scheduled) == 1
+
+    published = conn.publish(p)
+
+    assert len(server.scheduled) == 1
+    assert published.remote_id == "scheduled:" + server.scheduled[0]["id"]
+
+
+def test_without_read_statuses_the_lookup_is_skipped(
+        server: MastodonServer, account: Account, store: SecretStore) -> None:
+    server.add_token("solo-escritura", username="lucia", scopes="write:statuses")
+    store.set(account.id, "access_token", "solo-escritura")
+    when = datetime.now(UTC) + timedelta(hours=1)
+    published = connector(account, store, server_schedule=True).publish(
+        post("Programada sin permiso de lectura", scheduled_at=when))
+    assert published.remote_id == "scheduled:" + server.scheduled[0]["id"]
+    looked = [r for r in server.requests if r.path == "/api/v1/scheduled_statuses"]
+    assert looked and all(r.method == "GET" for r in looked)
+
+
+def test_a_too_soon_refusal_is_published_directly(
+        server: MastodonServer, account: Account, store: SecretStore) -> None:
+    # Our clock runs 10 minutes behind the server's: to us the post is 13 minutes away, to
+    # the server 3, and it answers the documented 422. The post goes out now, not failed.
+    behind = datetime.now(UTC) - timedelta(minutes=10)
+    conn = connector(account, store, server_schedule=True, now=lambda: behind)
+    published = conn.publish(post("Con el reloj atrasado",
+                                  scheduled_at=datetime.now(UTC) + timedelta(minutes=3)))
+    assert server.scheduled == [] and len(server.statuses) == 1
+    assert published.remote_id == server.statuses[0].id
+    refused = [r for r in server.requests
+               if r.path == "/api/v1/statuses" and "scheduled_at" in r.fields]
+    assert len(refused) == 1
 
 
 def test_server_scheduler_is_not_used_too_close_for_threads_or_when_off(
@@ -354,7 +401,23 @@ def test_server_is_strict(server: MastodonServer) -> None:
     assert orphan.status_code == 404
     too_soon = requests.post(url, headers=auth, timeout=5, data={
         "status": "Hola", "scheduled_at": (datetime.now(UTC) + timedelta(minutes=2)).isoformat()})
-    assert too_soon.status_code == 422
+    assert (too_soon.status_code, too_soon.json()) == (422, {
+        "error": "Validation failed: Scheduled at The scheduled date must be in the future"})
+    # A time already past is ignored by Mastodon (PostStatusService#scheduled_in_the_past?):
+    # the status is posted at once.
+    past = requests.post(url, headers=auth, timeout=5, data={
+        "status": "Ya pasó", "scheduled_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()})
+    assert past.status_code == 200 and past.json()["content"] == "<p>Ya pasó</p>"
+    # The same Idempotency-Key on a scheduled status schedules it again (mastodon#30039).
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    for _ in range(2):
+        requests.post(url, headers={**auth, "Idempotency-Key": "k-1"}, timeout=5,
+                      data={"status": "Dos veces", "scheduled_at": later})
+    assert len(server.scheduled) == 2
+    listed = requests.get(server.url + "/api/v1/scheduled_statuses?limit=1", headers=auth,
+                          timeout=5)
+    assert [e["id"] for e in listed.json()] == [server.scheduled[1]["id"]]
+    assert 'rel="next"' in listed.headers["Link"]
     as_json = requests.post(url, json={"status": "En JSON"}, headers=auth, timeout=5)
     assert as_json.status_code == 200 and as_json.json()["content"] == "<p>En JSON</p>"
     instance = requests.get(server.url + "/api/v2/instance", timeout=5).json()

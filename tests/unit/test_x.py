@@ -179,9 +179,58 @@ def test_daily_cap_explains_the_free_tier(account: Account, store: SecretStore,
     e = publish_error(connector(account, store), post("Uno más, por favor"))
     assert e.failure is Failure.RETRYABLE and e.status == 429
     message = str(e)
-    assert "free tier" in message and "17 posts" in message and "24 hours" in message
+    # The Free column of X's rate-limits table: "17 requests / 24 hours PER USER".
+    assert "Free plan" in message and "17 posts per user" in message
+    assert "24 hours" in message
     assert " UTC" in message and message.count(".") == 1  # one sentence
     assert e.retry_after is not None and 86000 < e.retry_after <= 86400
+
+
+def test_a_paid_plans_daily_cap_is_not_called_the_free_tier(core: Curator, store: SecretStore
+                                                            ) -> None:
+    srv = XServer(daily_cap=100).start()  # Basic: "100 requests / 24 hours PER USER"
+    try:
+        acc = core.add_account("x", name="Lucía Basic", api_base=srv.url)
+        srv.add_token(TOKEN)
+        store.set(acc.id, "access_token", TOKEN)
+        srv.exhaust_daily_cap(TOKEN)
+        e = publish_error(connector(acc, store), post("Con plan de pago"))
+    finally:
+        srv.stop()
+    assert e.failure is Failure.RETRYABLE and "100 posts per user" in str(e)
+    assert "free" not in str(e).lower()
+
+
+def test_a_cap_that_resets_days_away_fails_with_the_reason(account: Account,
+                                                           store: SecretStore,
+                                                           server: XServer) -> None:
+    server.exhaust_daily_cap(TOKEN)
+    # Seen from three days earlier, X's reset is days away: fail now, with the reason.
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    conn = connector(account, store, now=lambda: three_days_ago)
+    e = publish_error(conn, post("Dentro de unos días"))
+    assert e.failure is Failure.PERMANENT and e.status == 429
+    assert "daily posting cap" in str(e) and "not retried" in str(e)
+    assert str(e).count(".") == 1
+
+
+def test_usage_cap_is_permanent_with_xs_words(account: Account, store: SecretStore,
+                                              server: XServer) -> None:
+    server.exhaust_usage_cap()
+    e = publish_error(connector(account, store), post("¿Queda cupo este mes?"))
+    # Retrying on x-rate-limit-reset (minutes away) against a monthly cap would loop for days.
+    assert e.failure is Failure.PERMANENT and e.status == 429
+    assert "Usage cap exceeded: Monthly product cap" in str(e)
+    assert e.retry_after is None and server.tweets == []
+
+
+def test_rate_limit_body_as_the_docs_show_it(account: Account, store: SecretStore,
+                                             server: XServer) -> None:
+    server.rate_limit_body = "legacy"
+    server.exhaust_rate_limit(TOKEN)
+    e = publish_error(connector(account, store), post("Otra vez demasiado rápido"))
+    assert e.failure is Failure.RETRYABLE and "Rate limit exceeded" in str(e)
+    assert e.retry_after is not None and 800 < e.retry_after <= 900
 
 
 def test_server_errors_and_timeouts_are_retryable(account: Account, store: SecretStore,
