@@ -45,6 +45,10 @@ from .types import Account, Draft, Network, Post, PostState, PublishOutcome
 MAX_ATTEMPTS = 5  # sends of one post before a retryable error becomes "failed"
 BACKOFF_BASE = timedelta(minutes=1)  # then 2, 4, 8... minutes
 BACKOFF_CAP = timedelta(hours=1)
+# A Mastodon post for an account with server scheduling, due further ahead than this, is
+# handed to the server at once (it then goes out with this computer off). More than the
+# connector's own margin, so a slightly late hand-over is still a hand-over.
+SERVER_HANDOFF_LEAD = timedelta(minutes=10)
 LEASE = timedelta(minutes=10)  # a claim older than this is a crash (requests time out in 40 s)
 CRASHED = ("Curator stopped while publishing this post, and {network} cannot tell whether it "
            "went out: check the account, then retry or cancel it.")
@@ -122,7 +126,7 @@ def _post(r: sqlite3.Row) -> Post:
         remote_id=r["remote_id"], remote_url=r["remote_url"],
         published_at=from_iso(r["published_at"]),
         created_at=from_iso(r["created_at"]),  # type: ignore[arg-type]
-        thread=json.loads(r["thread"] or "[]"),
+        thread=json.loads(r["thread"] or "[]"), server_scheduled=bool(r["server_scheduled"]),
     )
 
 
@@ -147,6 +151,9 @@ class Publisher:
         at = _aware(at, "scheduled time")
         if not text.strip():
             raise CuratorError("The post is empty: write something before queuing it.")
+        handoff = (account.network is Network.MASTODON and account.server_schedule
+                   and not thread and at - now > SERVER_HANDOFF_LEAD)
+        first_attempt = now if handoff else at
         with self.db.transaction() as db:
             cur = db.execute(
                 "INSERT INTO posts (draft_id, account_id, account_name, network, text, link, "
@@ -156,7 +163,7 @@ class Publisher:
                 (draft.id, account.id, account.name, account.network.value, text,
                  link, draft.item_title, description if link else None,
                  thumbnail_url if link else None, account.language,
-                 json.dumps(list(thread), ensure_ascii=False), iso(at), iso(at),
+                 json.dumps(list(thread), ensure_ascii=False), iso(at), iso(first_attempt),
                  str(uuid.uuid4()), iso(now)))
             post_id = int(cur.lastrowid or 0)
         return self.get(post_id)
@@ -319,6 +326,11 @@ class Publisher:
             return self._finish(claimed, PostState.FAILED,
                                 error=f"{error} (gave up after {attempts} attempts)")
         when = now + backoff(attempts, retry_after, rng)
+        scheduled = from_iso(claimed.row["scheduled_at"])
+        if scheduled is not None and scheduled - SERVER_HANDOFF_LEAD < when < scheduled:
+            # A hand-over to the server's scheduler failed and there is no time left for
+            # another: wait for the post's own time rather than publish it early.
+            when = scheduled
         return self._finish(claimed, PostState.SCHEDULED, error=error, next_attempt_at=when)
 
     def _finish(self, claimed: _Claimed, state: PostState, *, error: str | None = None,
@@ -340,11 +352,14 @@ class Publisher:
                           ) -> PublishOutcome:
         # The network has it: record that whoever holds the claim now (the truth wins).
         with self.db.transaction() as db:
+            on_server = bool(getattr(published, "server_scheduled", False))
             db.execute(
                 "UPDATE posts SET state = 'published', remote_id = ?, remote_url = ?, "
-                "published_at = COALESCE(published_at, ?), last_error = NULL, "
-                "claimed_at = NULL, claimed_by = NULL WHERE id = ? AND state != 'cancelled'",
-                (published.remote_id, published.url, iso(now), post_id))
+                "published_at = COALESCE(published_at, CASE WHEN ? THEN scheduled_at ELSE ? END), "
+                "server_scheduled = ?, last_error = NULL, claimed_at = NULL, claimed_by = NULL "
+                "WHERE id = ? AND state != 'cancelled'",
+                (published.remote_id, published.url, int(on_server), iso(now), int(on_server),
+                 post_id))
             if account_id is not None:
                 db.execute("UPDATE accounts SET state = 'ok' WHERE id = ? AND state != 'ok'",
                            (account_id,))

@@ -178,6 +178,8 @@ ALTER TABLE accounts ADD COLUMN language TEXT;          -- BCP 47 tag of the pos
 ALTER TABLE accounts ADD COLUMN visibility TEXT;        -- Mastodon: public | unlisted | ...
 ALTER TABLE accounts ADD COLUMN server_schedule INTEGER NOT NULL DEFAULT 0;  -- Mastodon
 ALTER TABLE accounts ADD COLUMN api_version TEXT;       -- LinkedIn-Version (YYYYMM)
+-- 1: handed to the network's own scheduler (Mastodon), which posts it at scheduled_at.
+ALTER TABLE posts ADD COLUMN server_scheduled INTEGER NOT NULL DEFAULT 0;
 """
 
 Migration = Callable[[sqlite3.Connection], None]

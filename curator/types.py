@@ -341,6 +341,9 @@ class Post:
     published_at: datetime | None
     created_at: datetime
     thread: list[str] = field(default_factory=list)
+    # Handed to the network's own scheduler (Mastodon): it goes out at scheduled_at even with
+    # this computer off; published_at is that time.
+    server_scheduled: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(self)

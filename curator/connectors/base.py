@@ -54,6 +54,8 @@ class OutgoingPost:
 class Published:
     remote_id: str  # the network's id (status id, at:// URI, URN, tweet id)
     url: str | None  # where a person sees it, when the network gives one
+    # The network's own scheduler took it, to post at OutgoingPost.scheduled_at (Mastodon)
+    server_scheduled: bool = False
 
 
 class Connector(Protocol):

@@ -217,3 +217,61 @@ def test_account_warning_names_reconnect_needed(cur: Curator) -> None:
     assert warning is not None and "X refused the sign-in of Mi X" in warning
     cur.mark_account_reconnected("Mi X")
     assert cur.account_warning("Mi X") is None
+
+
+# ---- Mastodon's own scheduler ---------------------------------------------------------------
+
+
+@pytest.fixture
+def real_time(tmp_path: Path) -> Iterator[Curator]:
+    with Curator(tmp_path / "real") as c:  # the server checks scheduled_at against its clock
+        yield c
+
+
+def test_a_later_mastodon_post_is_handed_to_the_server_at_once(
+        real_time: Curator, mastodon: MastodonServer) -> None:
+    from datetime import UTC, datetime
+
+    cur = real_time
+    account = cur.add_account("mastodon", name="Lucía", api_base=mastodon.url,
+                              server_schedule=True)
+    secrets = Secrets({(account.id, "access_token"): TOKEN})
+    now = datetime.now(UTC).replace(microsecond=0)
+    later = cur.queue_post(cur.new_draft(text="Sale el martes").id, "Lucía",
+                           now + timedelta(hours=20))
+    soon = cur.queue_post(cur.new_draft(text="Sale en un momento").id, "Lucía",
+                          now + timedelta(minutes=3))
+    thread = cur.queue_post(cur.new_draft(text=LONG).id, "Lucía", now + timedelta(hours=20),
+                            thread=True)
+    assert later.next_attempt_at == now  # due now: the hand-over
+    assert soon.next_attempt_at == soon.scheduled_at  # too close: sent by Curator itself
+    outcomes = cur.publish_due(now, secrets=secrets)
+    assert [o.post_id for o in outcomes] == [later.id]
+    handed = cur.get_post(later.id)
+    assert handed.state is PostState.PUBLISHED and handed.server_scheduled
+    assert handed.published_at == handed.scheduled_at
+    assert handed.remote_id and handed.remote_id.startswith("scheduled:")
+    assert [e["params"]["text"] for e in mastodon.scheduled] == ["Sale el martes"]
+    assert mastodon.statuses == []  # nothing public yet
+    assert cur.get_post(thread.id).state is PostState.SCHEDULED  # threads cannot be handed over
+    assert cur.publish_due(now + timedelta(minutes=1), secrets=secrets) == []
+
+
+def test_a_failed_hand_over_never_publishes_early(
+        real_time: Curator, mastodon: MastodonServer) -> None:
+    from datetime import UTC, datetime
+
+    cur = real_time
+    account = cur.add_account("mastodon", name="Lucía", api_base=mastodon.url,
+                              server_schedule=True)
+    secrets = Secrets({(account.id, "access_token"): TOKEN})
+    now = datetime.now(UTC).replace(microsecond=0)
+    post = cur.queue_post(cur.new_draft(text="Sale pronto").id, "Lucía",
+                          now + timedelta(minutes=10, seconds=20))
+    mastodon.fail_next("503")
+    [outcome] = cur.publish_due(now, secrets=secrets)
+    assert outcome.state is PostState.SCHEDULED
+    # The retry (30 s or more later) would come inside the last ten minutes: it waits for the
+    # post's own time instead, and then Curator publishes it itself.
+    assert cur.get_post(post.id).next_attempt_at == post.scheduled_at
+    assert mastodon.statuses == [] and mastodon.scheduled == []
