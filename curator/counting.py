@@ -496,9 +496,23 @@ def fetch_mastodon_limit(api_base: str, session: Any, *, timeout: float = 10.0) 
 
 # ---- LinkedIn ----------------------------------------------------------------------------------
 
-# LinkedIn's "little text format" (Posts API commentary) reserves these; each must be
-# backslash-escaped to stay plain text, else LinkedIn may cut the post at the first one.
+# LinkedIn's "little text format" (Posts API ``commentary``): "Characters reserved for little
+# elements must be escaped to be treated as plaintext" and "All reserved characters need to
+# be escaped with a backslash, even if those characters are not used in one of the supported
+# elements or templates". Unescaped, LinkedIn answers 201 and cuts the post at the first one.
 LINKEDIN_RESERVED = "\\|{}@[]()<>#*_~"
+# The documented HashtagTemplate: "Represents a hashtag, including the hashtag sign, which
+# should be either '#' (U+0023) or '＃' (U+FF03)", e.g. ``{hashtag|\#|mytag}``; the sign is
+# sent escaped (``\#``) like every reserved character, as clients that post to LinkedIn do.
+LINKEDIN_HASHTAG_TEMPLATE = "{{hashtag|{sign}|{tag}}}"
+# A hashtag as Curator sends it: ``#`` or ``＃`` that starts a word (at the start, after a
+# space or an opening bracket/quote, never after a letter, digit or ``/``: so not ``C#`` nor
+# ``/a#b``), then letters, marks, digits or ``_`` with at least one letter (``#1`` stays text).
+_LINKEDIN_HASHTAG = regex.compile(
+    r"(?<![^\s\p{Ps}\p{Pi}¿¡\"'])([#＃])((?=[\p{L}\p{M}\p{N}_]*\p{L})[\p{L}\p{M}\p{N}_]+)")
+_LINKEDIN_LITTLE = regex.compile(
+    r"\{hashtag\|(\\#|#|＃)\|((?:\\[\\|{}@\[\]()<>#*_~]|[^\\|{}@\[\]()<>#*_~])+)\}"
+    r"|\\([\\|{}@\[\]()<>#*_~])")
 
 
 def linkedin_length(text: str) -> int:
@@ -506,7 +520,9 @@ def linkedin_length(text: str) -> int:
 
     LinkedIn documents "3,000 characters" without defining a character; its services are
     Java, whose String length is UTF-16 units, so an emoji outside the BMP counts 2. Counting
-    UTF-16 units never calls a post fine that LinkedIn would refuse.
+    UTF-16 units never calls a post fine that LinkedIn would refuse. The count is of the text
+    the member sees: escapes add nothing and a hashtag template counts as its ``#tag``
+    (the little-text page says nothing about how templates count).
     """
     return len(text.encode("utf-16-le")) // 2
 
@@ -516,9 +532,37 @@ def linkedin_escape(text: str) -> str:
     return "".join("\\" + c if c in LINKEDIN_RESERVED else c for c in text)
 
 
+def linkedin_hashtags(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans, sign included, of the words :func:`linkedin_commentary` sends as
+    LinkedIn hashtags; a ``#`` inside a link is never one."""
+    urls = x_urls(text)
+    return [(m.start(), m.end()) for m in _LINKEDIN_HASHTAG.finditer(text)
+            if not any(s <= m.start() < e for s, e in urls)]
+
+
+def linkedin_commentary(text: str) -> str:
+    """The Posts API ``commentary`` for what the member typed: every hashtag
+    (:func:`linkedin_hashtags`) as the documented HashtagTemplate, the rest escaped."""
+    out: list[str] = []
+    pos = 0
+    for start, end in linkedin_hashtags(text):
+        sign = "\\#" if text[start] == "#" else text[start]  # ＃ is not reserved
+        tag = linkedin_escape(text[start + 1:end])
+        out += [linkedin_escape(text[pos:start]),
+                LINKEDIN_HASHTAG_TEMPLATE.format(sign=sign, tag=tag)]
+        pos = end
+    out.append(linkedin_escape(text[pos:]))
+    return "".join(out)
+
+
 def linkedin_unescape(text: str) -> str:
-    """The inverse of :func:`linkedin_escape`."""
-    return regex.sub(r"\\([\\|{}@\[\]()<>#*_~])", r"\1", text)
+    """What LinkedIn shows for little text made by :func:`linkedin_escape` or
+    :func:`linkedin_commentary`: escapes undone, hashtag templates back to ``#tag``."""
+    def shown(m: regex.Match[str]) -> str:
+        if m[3] is not None:
+            return m[3]
+        return m[1][-1] + regex.sub(r"\\(.)", r"\1", m[2])
+    return _LINKEDIN_LITTLE.sub(shown, text)
 
 
 # ---- threads -----------------------------------------------------------------------------------

@@ -14,28 +14,40 @@ Written from LinkedIn's documentation (learn.microsoft.com/linkedin):
   not support url scraping [...] API partners need to set article fields such as thumbnail,
   title and description"). The answer is 201 with the new post's URN in the ``x-restli-id``
   response header; a person sees it at ``https://www.linkedin.com/feed/update/<urn>/``.
-- Versioning: "you should make the base URL and version header configurable"; each monthly
-  version is supported for about a year, then a request with it answers 426
+- Versioning ("LinkedIn Marketing API Versioning"): "Include a request header with the key
+  "Linkedin-Version" and set the value to the version (format: YYYYMM)"; "These API versions
+  are supported and stable for a minimum of one year before sunset"; "you should make the
+  base URL and version header configurable". A retired version answers 426
   ``{"status":426,"code":"NONEXISTENT_VERSION","message":"Requested version 20240401 is not
-  active"}``. Here the version is a setting (see :func:`resolve_version`): ``make(...,
-  linkedin_version=...)``, else the environment variable ``CURATOR_LINKEDIN_VERSION``
-  (YYYYMM), else :data:`DEFAULT_LINKEDIN_VERSION`. Users change it with the environment
-  variable (for cron jobs: in the crontab line) when LinkedIn retires the default.
-- little text format: "Characters reserved for little elements must be escaped to be treated
-  as plaintext" and "All reserved characters need to be escaped with a backslash, even if
-  those characters are not used in one of the supported elements" (``| { } @ [ ] ( ) < > #
-  \\ * _ ~``). Unescaped, LinkedIn reads them as mentions/hashtags or cuts the post at the
-  first one. ``commentary`` is the typed text through curator.counting.linkedin_escape; the
-  3,000-character limit is of the typed text (curator.counting.linkedin_length).
+  active"}`` (as integrators saw it). Here the version is the account's "LinkedIn API
+  version" setting (``make(..., linkedin_version=...)``; ``curator accounts edit NAME
+  --api-version YYYYMM``), else the environment variable ``CURATOR_LINKEDIN_VERSION``, else
+  :data:`DEFAULT_LINKEDIN_VERSION` (see :func:`resolve_version`).
+- little Text Format (the ``commentary``): "Characters reserved for little elements must be
+  escaped to be treated as plaintext" and "All reserved characters need to be escaped with a
+  backslash, even if those characters are not used in one of the supported elements or
+  templates" (``| { } @ [ ] ( ) < > # \\ * _ ~``); unescaped, LinkedIn answers 201 and cuts
+  the post at the first one. Its HashtagTemplate "Represents a hashtag, including the hashtag
+  sign, which should be either '#' (U+0023) or '＃' (U+FF03)": ``{hashtag|\\#|tag}``. So
+  ``commentary`` is curator.counting.linkedin_commentary of the typed text: a ``#word`` that
+  starts a word becomes a clickable hashtag; everything else, ``C#``, a lone ``#`` and the
+  ``#`` of ``https://ejemplo.es/a#b`` included, is escaped. A plain ``@name`` stays text: a
+  MentionElement needs the entity's URN (``@[Eddy](urn:li:person:1234)``). The 3,000
+  characters are counted on the text the post shows (curator.counting.linkedin_length);
+  LinkedIn does not say how templates count.
 - Sign In with LinkedIn using OpenID Connect: ``GET /v2/userinfo`` (scopes ``openid``,
   ``profile``, ``email``) answers ``sub``, ``name``, ``given_name``, ``family_name``,
   ``email``...; the author of the member's posts is ``urn:li:person:<sub>``.
-- Error handling: error bodies are ``{"message": ..., "serviceErrorCode": ..., "status":
-  ...}``. Access tokens live 60 days ("Generated access tokens have a lifespan of only 60
-  days"); an expired or revoked one answers 401.
-- Rate limits: "Rate limited requests will receive a 429 response"; limits are per day and
-  "reset at midnight UTC", and no Retry-After is documented: a 429 without one waits
-  :data:`RATE_LIMIT_WAIT`.
+- Error Handling: "Error responses have the following details: message - A description of
+  the error. serviceErrorCode - A subcode that further classifies the error. status - The
+  type of error (status code)." Errors show ``message`` word for word. Access tokens live 60
+  days ("Generated access tokens have a lifespan of only 60 days"); an expired or revoked one
+  answers 401.
+- Rate Limits: "Rate limits specify the maximum number of API calls that can be made in a 24
+  hour period. These limits reset at midnight UTC every day." and "Rate limited requests will
+  receive a 429 response. In rare cases, LinkedIn may also return a 429 response as part of
+  infrastructure protection." No Retry-After is documented: a 429 whose message names a DAY
+  limit waits for midnight UTC, any other waits :data:`RATE_LIMIT_WAIT`.
 - Find Posts by Authors: ``GET /rest/posts?author={encoded URN}&q=author&count=10&
   sortBy=LAST_MODIFIED``, which for a member's posts needs ``r_member_social`` ("(Restricted)
   [...] This is a private permission"). :meth:`LinkedInConnector.find_published` uses it when
@@ -45,11 +57,11 @@ How failures are classed (curator.connectors.base.Failure):
 
 - 401, 403, no token in the keyring, or a token whose known expiry has passed -> AUTH:
   "reconnect needed" (the engine keeps the account's queue, marked needs_attention).
-- 426, or a 400 about the LinkedIn-Version header -> PERMANENT, telling the user to update the
-  LinkedIn-Version setting.
+- 426, or a 400 ``NONEXISTENT_VERSION``/``VERSION_MISSING`` -> PERMANENT, telling the user to
+  change the account's "LinkedIn API version" setting.
 - 400, 422 and other 4xx -> PERMANENT with LinkedIn's ``message``.
-- 429 -> RETRYABLE (``Retry-After`` when given, else RATE_LIMIT_WAIT); 5xx, 408,
-  connection errors and timeouts -> RETRYABLE.
+- 429 -> RETRYABLE (``Retry-After`` when given, else midnight UTC for a DAY limit, else
+  RATE_LIMIT_WAIT); 5xx, 408, connection errors and timeouts -> RETRYABLE.
 
 The token's expiry (when the sign-in said it: ``expires_in``) is kept in the keyring as kind
 ``"session"``: JSON ``{"expires_at": "<ISO 8601 UTC>" or null, ...}``, the shape
@@ -70,7 +82,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..counting import linkedin_escape
+from ..counting import linkedin_commentary, linkedin_escape, linkedin_unescape
 from ..errors import CuratorError
 from ..types import Account
 from .base import Failure, OutgoingPost, Published, PublishError
@@ -78,8 +90,14 @@ from .base import Failure, OutgoingPost, Published, PublishError
 SECRET_KIND = "access_token"
 SESSION_KIND = "session"  # JSON {"expires_at": ISO 8601}: not secret, but only the keyring
 DEFAULT_API_BASE = "https://api.linkedin.com"
-# LinkedIn's Marketing/Community Management version of July 2026; supported about a year.
-DEFAULT_LINKEDIN_VERSION = "202607"
+# September 2026: the latest version LinkedIn was found to list (checked 2026-11-29).
+# LinkedIn: "These API versions are supported and stable for a minimum of one year before
+# sunset"; its migrations table dates each sunset a year on ("202603 (March 2026) ...
+# March 16, 2027 ... Active"), and in September 2026 its versioning page listed 202609 as the
+# latest ("Microsoft currently lists 202609 (September 2026) as the latest version",
+# n8n-io/n8n#39065). So it stays active until about September 2027.
+DEFAULT_LINKEDIN_VERSION = "202609"
+VERSION_SETTING = 'the account\'s "LinkedIn API version" setting'
 VERSION_ENV = "CURATOR_LINKEDIN_VERSION"
 RESTLI_PROTOCOL_VERSION = "2.0.0"
 MAX_CHARACTERS = 3000
@@ -98,10 +116,12 @@ def resolve_version(explicit: str | None = None) -> str:
     Raises:
         PublishError: not a YYYYMM month (PERMANENT).
     """
-    value = (explicit or os.environ.get(VERSION_ENV) or DEFAULT_LINKEDIN_VERSION).strip()
+    from_env = os.environ.get(VERSION_ENV)
+    value = (explicit or from_env or DEFAULT_LINKEDIN_VERSION).strip()
     if not _VERSION_RE.match(value):
-        raise PublishError(f"The LinkedIn-Version setting {value!r} is not a month like "
-                           f"{DEFAULT_LINKEDIN_VERSION} (YYYYMM): fix {VERSION_ENV}.",
+        where = VERSION_SETTING if explicit else f"the environment variable {VERSION_ENV}"
+        raise PublishError(f"The LinkedIn API version {value!r} ({where}) is not a month like "
+                           f"{DEFAULT_LINKEDIN_VERSION} (YYYYMM): correct it.",
                            Failure.PERMANENT)
     return value
 
@@ -217,14 +237,14 @@ class LinkedInConnector:
         return self._author
 
     def publish(self, post: OutgoingPost) -> Published:
-        """``POST /rest/posts``: the text as little text, with an article card when the post
-        has a link."""
+        """``POST /rest/posts``: the text as little text (hashtags as hashtags), with an
+        article card when the post has a link."""
         if post.thread:
             raise PublishError("LinkedIn has no threads: shorten the post to one part.",
                                Failure.PERMANENT)
         body: dict[str, Any] = {
             "author": self.author,
-            "commentary": linkedin_escape(post.text),
+            "commentary": linkedin_commentary(post.text),
             "visibility": "PUBLIC",
             "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
                              "thirdPartyDistributionChannels": []},
@@ -264,11 +284,16 @@ class LinkedInConnector:
         elements = data.get("elements") if isinstance(data, dict) else None
         if not isinstance(elements, list):
             return None
-        wanted = {linkedin_escape(post.text), post.text}
+        # What this connector sends now, what it sent before hashtags were templates, or any
+        # little text that shows the same words.
+        wanted = {linkedin_commentary(post.text), linkedin_escape(post.text), post.text}
         since = self._now() - FIND_WINDOW
         for element in elements:
-            if not isinstance(element, dict) or element.get("commentary") not in wanted:
+            commentary = element.get("commentary") if isinstance(element, dict) else None
+            if not isinstance(commentary, str) or (
+                    commentary not in wanted and linkedin_unescape(commentary) != post.text):
                 continue
+            assert isinstance(element, dict)
             created = element.get("createdAt") or element.get("publishedAt")
             if not isinstance(created, int | float) or isinstance(created, bool):
                 continue
@@ -337,30 +362,43 @@ class LinkedInConnector:
         body = _json(resp)
         message = body.get("message") if isinstance(body, dict) else None
         error_code = body.get("code") if isinstance(body, dict) else None
-        text = (message.strip() if isinstance(message, str) and message.strip()
-                else f"LinkedIn answered HTTP {code}.")
+        # LinkedIn's message word for word (only surrounding white space trimmed), quoted.
+        said = (f'"{message.strip()}"' if isinstance(message, str) and message.strip()
+                else "no message")
+        if code == 426 or error_code in ("NONEXISTENT_VERSION", "VERSION_MISSING"):
+            return PublishError(
+                f"LinkedIn no longer serves API version {self.version} (HTTP {code}, {said}): "
+                f"change {VERSION_SETTING} of {self.account.name!r} to a month LinkedIn lists "
+                f"as active, such as {DEFAULT_LINKEDIN_VERSION} (curator accounts edit NAME "
+                "--api-version YYYYMM).", Failure.PERMANENT, status=code)
         if code == 401:
-            return PublishError(f"LinkedIn refused the sign-in ({text.rstrip('.')}): reconnect "
+            return PublishError(f"LinkedIn refused the sign-in (HTTP 401, {said}): reconnect "
                                 "the account.", Failure.AUTH, status=code)
         if code == 403:
-            return PublishError(f"LinkedIn refused the permission ({text.rstrip('.')}): "
+            return PublishError(f"LinkedIn refused the permission (HTTP 403, {said}): "
                                 "reconnect the account and allow posting.", Failure.AUTH,
                                 status=code)
-        if code == 426 or (code == 400 and (
-                error_code in ("NONEXISTENT_VERSION", "VERSION_MISSING")
-                or "version" in text.lower())):
-            return PublishError(
-                f"LinkedIn no longer accepts API version {self.version} ({text.rstrip('.')}): "
-                f"update the LinkedIn-Version setting ({VERSION_ENV}, YYYYMM) to a version "
-                "LinkedIn lists as active.", Failure.PERMANENT, status=code)
         if code == 429:
-            return PublishError(f"LinkedIn's rate limit was reached ({text.rstrip('.')}); "
-                                "it will be retried.", Failure.RETRYABLE, status=code,
-                                retry_after=self._retry_after(resp.headers) or RATE_LIMIT_WAIT)
+            wait = self._retry_after(resp.headers)
+            if wait is None:
+                wait = (self._until_midnight_utc() if isinstance(message, str)
+                        and "DAY limit" in message else RATE_LIMIT_WAIT)
+            return PublishError(f"LinkedIn's rate limit was reached (HTTP 429, {said}); it "
+                                "will be retried.", Failure.RETRYABLE, status=code,
+                                retry_after=wait)
         if code >= 500 or code == 408:
-            return PublishError(text, Failure.RETRYABLE, status=code,
+            return PublishError(f"LinkedIn could not take the request (HTTP {code}, {said}); "
+                                "it will be retried.", Failure.RETRYABLE, status=code,
                                 retry_after=self._retry_after(resp.headers))
-        return PublishError(text, Failure.PERMANENT, status=code)
+        return PublishError(f"LinkedIn refused the post (HTTP {code}, {said}).",
+                            Failure.PERMANENT, status=code)
+
+    def _until_midnight_utc(self) -> float:
+        """Seconds until LinkedIn's daily limits reset ("at midnight UTC every day"), plus a
+        minute for clocks that differ."""
+        now = _aware(self._now())
+        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return (midnight - now).total_seconds() + 60.0
 
     def _retry_after(self, headers: Mapping[str, str]) -> float | None:
         value = (headers.get("Retry-After") or "").strip()

@@ -21,7 +21,9 @@ from curator.counting import (
     bluesky_graphemes,
     fetch_mastodon_limit,
     length,
+    linkedin_commentary,
     linkedin_escape,
+    linkedin_hashtags,
     linkedin_length,
     linkedin_unescape,
     mastodon_length,
@@ -346,3 +348,45 @@ def test_test_handles_are_mentions_as_in_bluesky_s_own_client() -> None:
     # detectFacets: "!isValidDomain(handle) && !handle.endsWith('.test')" -> skip.
     kinds = [f.kind for f in bluesky_facets("¡Hola @alice.test y @nadie.inventado!")]
     assert kinds == ["mention"]
+
+
+# ---- LinkedIn hashtags (little text's HashtagTemplate) ----------------------------------------
+
+
+def test_linkedin_commentary_turns_hashtags_into_templates() -> None:
+    text = "Nuestra guía de #marketing con #IA: ¿(sí) o no? @Ana"
+    commentary = linkedin_commentary(text)
+    assert commentary == (r"Nuestra guía de {hashtag|\#|marketing} con {hashtag|\#|IA}: "
+                          r"¿\(sí\) o no? \@Ana")
+    assert linkedin_unescape(commentary) == text
+    assert linkedin_length(text) == len(text)  # a hashtag counts as the #tag shown
+
+
+def test_linkedin_hashtags_only_where_a_word_starts() -> None:
+    assert linkedin_hashtags("https://ejemplo.es/a#b") == []  # a link's fragment stays a link
+    assert linkedin_commentary("https://ejemplo.es/a#b") == r"https://ejemplo.es/a\#b"
+    assert linkedin_hashtags("Aprende C# y F#") == []
+    assert linkedin_hashtags("#") == [] and linkedin_commentary("# y #") == r"\# y \#"
+    assert linkedin_hashtags("#1 en ventas, #2026Elecciones") == [(14, 29)]
+    assert linkedin_hashtags("(#IA) «#datos» ¿#sí?") == [(1, 4), (7, 13), (16, 19)]
+    assert linkedin_hashtags("ejemplo.es/#ancla y #ok") == [(20, 23)]
+
+
+def test_linkedin_commentary_keeps_a_fullwidth_sign_and_escapes_the_tag() -> None:
+    assert linkedin_commentary("＃全角 #mi_tag.") == (
+        r"{hashtag|＃|全角} {hashtag|\#|mi\_tag}.")
+    assert linkedin_unescape(r"{hashtag|#|IA} {hashtag|＃|全角}") == "#IA ＃全角"
+
+
+@given(st.text(alphabet=st.sampled_from(list("#＃ aéZ9_/(.:@\\{}|C")), max_size=60))
+def test_property_linkedin_commentary_round_trips(text: str) -> None:
+    import re
+
+    commentary = linkedin_commentary(text)
+    assert linkedin_unescape(commentary) == text
+    hashtags = linkedin_hashtags(text)
+    assert commentary.count("{hashtag|") == len(hashtags)
+    # Outside the templates, nothing reserved is left unescaped.
+    bare = re.sub(r"\{hashtag\|(?:\\#|＃)\|(?:\\.|[^\\{}|])+\}", "", commentary)
+    assert re.fullmatch(r"(?:\\[\\|{}@\[\]()<>#*_~]|[^\\|{}@\[\]()<>#*_~])*", bare)
+

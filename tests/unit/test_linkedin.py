@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from linkedinserver import LinkedInServer
+from linkedinserver import LinkedInServer, parse_little_text
 
 from curator import Curator
 from curator.connectors import Failure, OutgoingPost, PublishError, connector_for
@@ -27,7 +27,7 @@ from curator.connectors.linkedin import (
     token_expires_at,
     token_warning,
 )
-from curator.counting import linkedin_escape, linkedin_length
+from curator.counting import linkedin_commentary, linkedin_length
 from curator.secrets import SecretStore
 from curator.types import Account
 
@@ -97,8 +97,9 @@ def test_reserved_characters_arrive_exactly_as_typed(server: LinkedInServer, acc
                                                      store: SecretStore) -> None:
     published = connector(account, store).publish(post(TYPED))
     [made] = server.posts
-    assert made.text == TYPED  # the server unescaped the little text: what the user typed
-    assert made.commentary == linkedin_escape(TYPED) != TYPED
+    assert made.text == TYPED and made.cut_at is None  # LinkedIn shows what was typed
+    assert made.commentary == linkedin_commentary(TYPED) != TYPED
+    assert made.hashtags == ["estrategia"]  # a real, clickable hashtag
     assert published.remote_id == made.urn and made.urn.startswith("urn:li:share:")
     assert published.url == f"https://www.linkedin.com/feed/update/{made.urn}/"
     body = made.body
@@ -131,17 +132,52 @@ def test_article_without_title_uses_the_link(server: LinkedInServer, account: Ac
                                                            "title": "https://ejemplo.es/a"}}
 
 
-def test_the_server_refuses_unescaped_reserved_characters(server: LinkedInServer) -> None:
+def _raw_post(server: LinkedInServer, commentary: str) -> requests.Response:
     body: dict[str, Any] = {
-        "author": "urn:li:person:yQZ4p_Lm2r", "commentary": "Hola (equipo)",
+        "author": "urn:li:person:yQZ4p_Lm2r", "commentary": commentary,
         "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",
         "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
                          "thirdPartyDistributionChannels": []}}
-    resp = requests.post(server.url + "/rest/posts", json=body, timeout=5, headers={
+    return requests.post(server.url + "/rest/posts", json=body, timeout=5, headers={
         "Authorization": f"Bearer {TOKEN}", "LinkedIn-Version": DEFAULT_LINKEDIN_VERSION,
         "X-Restli-Protocol-Version": "2.0.0"})
-    assert resp.status_code == 422 and "Unescaped reserved character '('" in resp.json()["message"]
+
+
+def test_the_server_cuts_unescaped_little_text_like_linkedin(server: LinkedInServer) -> None:
+    # LinkedIn answers 201 and the post ends where little text stops parsing.
+    assert _raw_post(server, "Hola (equipo) de ventas").status_code == 201
+    assert _raw_post(server, "Leed {hashtag|x|IA} hoy").status_code == 201
+    assert _raw_post(server, "Precio # 1").status_code == 201
+    assert [(p.text, p.cut_at) for p in server.posts] == [
+        ("Hola ", 5), ("Leed ", 5), ("Precio ", 7)]
+
+
+def test_the_server_reads_documented_elements(server: LinkedInServer) -> None:
+    commentary = (r"Hola @[Ana Núñez](urn:li:person:a1B2) y @[Acme\_SA](urn:li:organization:12)"
+                  r" #ventas {hashtag|#|IA} {hashtag|＃|全角} {hashtag|\#|mi\_tag} 50% \(sí\)")
+    assert _raw_post(server, commentary).status_code == 201
+    [made] = server.posts
+    assert made.cut_at is None and made.hashtags == ["ventas", "IA", "全角", "mi_tag"]
+    assert made.text == "Hola Ana Núñez y Acme_SA #ventas #IA ＃全角 #mi_tag 50% (sí)"
+    assert [e.urn for e in made.elements if e.kind == "mention"] == [
+        "urn:li:person:a1B2", "urn:li:organization:12"]
+
+
+def test_the_server_can_refuse_bad_little_text(server: LinkedInServer) -> None:
+    server.little_text_errors = "reject"
+    resp = _raw_post(server, "Hola (equipo)")
+    assert resp.status_code == 422 and resp.json() == {
+        "message": "ERROR :: /commentary :: not little text: unescaped reserved character "
+                   "'(' at 5\n", "status": 422}
     assert not server.posts
+
+
+def test_parse_little_text_stops_at_the_first_problem() -> None:
+    little = parse_little_text(r"Bien \{ok\} y mal \x")
+    assert little.shown == "Bien {ok} y mal " and little.cut_at == 18
+    assert little.problem == "unescaped reserved character '\\' at 18"
+    assert parse_little_text("@Ana sin URN").cut_at == 0
+    assert parse_little_text("").elements == () and parse_little_text("").cut_at is None
 
 
 def test_limit_counts_the_typed_text(server: LinkedInServer, account: Account,
@@ -152,7 +188,7 @@ def test_limit_counts_the_typed_text(server: LinkedInServer, account: Account,
     conn.publish(post(exactly))
     error = failure(lambda: conn.publish(post(exactly + "a")))
     assert error.failure is Failure.PERMANENT and error.status == 422
-    assert "3001 exceeds the maximum of 3000" in str(error)
+    assert "length 3001 exceeds the maximum of 3000 characters" in str(error)
     assert len(server.posts) == 1
 
 
@@ -181,16 +217,33 @@ def test_too_old_version_says_what_to_change(server: LinkedInServer, account: Ac
     error = failure(lambda: connector(account, store, linkedin_version="202401")
                     .publish(post("Hola")))
     assert error.failure is Failure.PERMANENT and error.status == 426
-    assert "Requested version 20240101 is not active" in str(error)
-    assert "LinkedIn-Version setting" in str(error) and VERSION_ENV in str(error)
+    assert '"Requested version 20240101 is not active"' in str(error)  # as LinkedIn said it
+    assert str(error) == (
+        'LinkedIn no longer serves API version 202401 (HTTP 426, "Requested version 20240101 '
+        'is not active"): change the account\'s "LinkedIn API version" setting of '
+        f"'Lucía en LinkedIn' to a month LinkedIn lists as active, such as "
+        f"{DEFAULT_LINKEDIN_VERSION} (curator accounts edit NAME --api-version YYYYMM).")
     assert not server.posts
 
 
 def test_malformed_version_is_refused_before_sending(server: LinkedInServer, account: Account,
                                                      store: SecretStore) -> None:
     error = failure(lambda: connector(account, store, linkedin_version="julio"))
-    assert error.failure is Failure.PERMANENT and VERSION_ENV in str(error)
+    assert error.failure is Failure.PERMANENT
+    assert '\'julio\' (the account\'s "LinkedIn API version" setting)' in str(error)
     assert not server.requests
+
+
+def test_malformed_environment_version_names_the_variable(
+        account: Account, store: SecretStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VERSION_ENV, "2026-09")
+    error = failure(lambda: connector(account, store))
+    assert f"the environment variable {VERSION_ENV}" in str(error)
+
+
+def test_default_version_is_one_linkedin_serves() -> None:
+    assert DEFAULT_LINKEDIN_VERSION in LinkedInServer().active_versions
+    assert make.__kwdefaults__ == {"session": None, "linkedin_version": None}
 
 
 # ---- failures ----------------------------------------------------------------------------------
@@ -201,7 +254,8 @@ def test_unknown_token_is_auth(server: LinkedInServer, account: Account,
     store.set(account.id, "access_token", "otro-token")
     error = failure(lambda: connector(account, store).publish(post("Hola")))
     assert error.failure is Failure.AUTH and error.status == 401
-    assert "Invalid access token" in str(error) and "reconnect" in str(error)
+    assert str(error) == ('LinkedIn refused the sign-in (HTTP 401, "Invalid access token"): '
+                          "reconnect the account.")
 
 
 def test_expired_token_is_auth(server: LinkedInServer, account: Account,
@@ -224,10 +278,22 @@ def test_rate_limit_is_retryable(server: LinkedInServer, account: Account,
     server.rate_limit(retry_after=120)
     error = failure(lambda: conn.publish(post("Hola")))
     assert error.failure is Failure.RETRYABLE and error.retry_after == 120.0
-    server.rate_limit()
+    server.rate_limit(message="Too many requests")  # "infrastructure protection"
     error = failure(lambda: conn.publish(post("Hola")))
     assert error.failure is Failure.RETRYABLE and error.retry_after == RATE_LIMIT_WAIT
     assert conn.publish(post("Hola")).remote_id == server.posts[0].urn
+
+
+def test_a_daily_limit_waits_for_midnight_utc(server: LinkedInServer, account: Account,
+                                              store: SecretStore) -> None:
+    # "These limits reset at midnight UTC every day."
+    conn = connector(account, store, now=lambda: NOW)  # 10:00 UTC
+    conn.verify()
+    server.rate_limit()
+    error = failure(lambda: conn.publish(post("Hola")))
+    assert error.failure is Failure.RETRYABLE and error.retry_after == 14 * 3600 + 60
+    assert ('(HTTP 429, "Resource level throttle APPLICATION_AND_MEMBER DAY limit for calls '
+            'to this resource is reached.")') in str(error)
 
 
 @pytest.mark.parametrize("fault", ["500", "503", "reset", "delay"])
@@ -349,3 +415,101 @@ def test_engine_looks_before_resending_after_an_ambiguous_failure(
     assert outcome.state.value == "published"
     assert len(server.posts) == 1  # found on the network, not sent again
     assert core.get_post(queued.id).remote_id == server.posts[0].urn
+
+
+# ---- hashtags (little text's HashtagTemplate) ------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "hashtags", "commentary_has"), [
+    ("Nuestra guía de #marketing con #IA, ¡gratis!", ["marketing", "IA"],
+     r"de {hashtag|\#|marketing} con {hashtag|\#|IA}, ¡gratis!"),
+    ("Lee https://ejemplo.es/a#b y https://ejemplo.es/#inicio (#fuentes)", ["fuentes"],
+     r"https://ejemplo.es/a\#b y https://ejemplo.es/\#inicio \({hashtag|\#|fuentes}\)"),
+    ("Aprende C# y F# este año", [], r"Aprende C\# y F\# este año"),
+    ("Precios # 1 y #", [], r"Precios \# 1 y \#"),
+])
+def test_hashtags_arrive_as_hashtags(server: LinkedInServer, account: Account,
+                                     store: SecretStore, typed: str, hashtags: list[str],
+                                     commentary_has: str) -> None:
+    connector(account, store).publish(post(typed))
+    [made] = server.posts
+    assert made.text == typed and made.cut_at is None  # nothing lost or cut
+    assert made.hashtags == hashtags
+    assert commentary_has in made.commentary
+
+
+def test_find_published_recognises_a_post_with_hashtags(server: LinkedInServer,
+                                                        account: Account,
+                                                        store: SecretStore) -> None:
+    server.add_token(TOKEN, sub="yQZ4p_Lm2r", read_posts=True)
+    conn = connector(account, store)
+    outgoing = post("Nuestra guía de #marketing con #IA")
+    published = conn.publish(outgoing)
+    assert conn.find_published(outgoing) == published
+
+
+# ---- error bodies and statuses as LinkedIn gives them ------------------------------------------
+
+
+def _rest(server: LinkedInServer, headers: dict[str, str], **kw: Any) -> requests.Response:
+    return requests.post(server.url + "/rest/posts", timeout=5, headers=headers, **kw)
+
+
+def test_server_error_bodies_follow_linkedin(server: LinkedInServer) -> None:
+    good = {"Authorization": f"Bearer {TOKEN}", "LinkedIn-Version": DEFAULT_LINKEDIN_VERSION,
+            "X-Restli-Protocol-Version": "2.0.0"}
+    no_version = {k: v for k, v in good.items() if k != "LinkedIn-Version"}
+    assert _rest(server, no_version, json={}).json() == {
+        "status": 400, "code": "VERSION_MISSING", "message": "A version must be present. "
+        "Please specify a version by adding the Linkedin-Version header."}
+    resp = _rest(server, dict(good, **{"LinkedIn-Version": "202511"}), json={})
+    assert resp.status_code == 426 and resp.json() == {
+        "status": 426, "code": "NONEXISTENT_VERSION",
+        "message": "Requested version 20251101 is not active"}
+    resp = _rest(server, {k: v for k, v in good.items() if k != "Authorization"}, json={})
+    assert resp.status_code == 401 and resp.json()["message"] == "Empty oauth2_access_token"
+    resp = _rest(server, dict(good, **{"Content-Type": "application/json"}),
+                 data=b"no es JSON")
+    assert resp.status_code == 400 and resp.json()["message"] == (
+        "Request body could not be converted to data map")
+    resp = _rest(server, good, json={"author": "urn:li:person:yQZ4p_Lm2r", "texto": "Hola"})
+    assert resp.status_code == 422
+    assert resp.json()["message"].splitlines() == [
+        "ERROR :: /texto :: unrecognized field found but not allowed",
+        "ERROR :: /commentary :: field is required but not found and has no default value",
+        "ERROR :: /visibility :: field is required but not found and has no default value",
+        "ERROR :: /distribution :: field is required but not found and has no default value",
+        "ERROR :: /lifecycleState :: field is required but not found and has no default "
+        "value"]
+
+
+def test_revoked_token_is_auth_with_linkedin_s_words(server: LinkedInServer, account: Account,
+                                                     store: SecretStore) -> None:
+    server.revoke(TOKEN)
+    error = failure(lambda: connector(account, store).publish(post("Hola")))
+    assert error.failure is Failure.AUTH
+    assert '"The token used in the request has been revoked by the user"' in str(error)
+
+
+def test_validation_error_shows_linkedin_s_message(account: Account, store: SecretStore,
+                                                   server: LinkedInServer) -> None:
+    error = failure(lambda: connector(account, store).publish(
+        post("Hola", link="ftp://ejemplo.es/a")))
+    assert error.failure is Failure.PERMANENT and error.status == 422
+    assert str(error) == ('LinkedIn refused the post (HTTP 422, "ERROR :: '
+                          '/content/article/source :: not an http(s) URL").')
+
+
+def test_the_account_setting_reaches_the_header(server: LinkedInServer, core: Curator,
+                                                account: Account, store: SecretStore,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(VERSION_ENV, "202603")  # the account's own setting wins
+    acc = core.update_account(account.name, api_version="202611")
+    conn = connector_for(acc, store)
+    assert isinstance(conn, LinkedInConnector) and conn.version == "202611"
+    conn.publish(post("Hola #equipo"))
+    assert [r.headers["LinkedIn-Version"] for r in server.requests
+            if r.path == "/rest/posts"] == ["202611"]
+    retired = core.update_account(account.name, api_version="202510")
+    error = failure(lambda: connector_for(retired, store).publish(post("Hola")))
+    assert error.status == 426 and 'the account\'s "LinkedIn API version" setting' in str(error)
