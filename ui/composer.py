@@ -85,9 +85,13 @@ def final_post(text: str, draft: Draft, account: Account, *, disclaimer: bool = 
 
 def measure(account: Account, text: str) -> counting.Measure | None:
     """The text's length as the account's network counts it; None for a network with no
-    limit (a webhook)."""
+    limit (a webhook without a limit of its own)."""
     if account.network.value not in counting.NETWORKS:
-        return None
+        if not account.char_limit:
+            return None
+        # A webhook's own limit, counted in graphemes as the core's queue_post counts it.
+        length = counting.bluesky_graphemes(text)
+        return counting.Measure(length, account.char_limit, length <= account.char_limit)
     return counting.measure(account.network.value, text, limit=account.char_limit)
 
 
@@ -373,7 +377,10 @@ class VariantTab(QWidget):
         self.editor.setReadOnly(synced)
         self.editor.setTabChangesFocus(True)
         self.disclaimer_check = QCheckBox(self.tr("Add the &disclaimer"))
-        self.disclaimer_check.setChecked(True)
+        # The user's choice lives as long as the composer: a tab closed and added back keeps
+        # it; a reopened draft starts with the disclaimer on again (the careful default).
+        self.disclaimer_check.setChecked(
+            account.disclaimer_mandatory or composer.disclaimer_choices.get(account.id, True))
         if account.disclaimer_mandatory:
             self.disclaimer_check.setEnabled(False)
             self.disclaimer_check.setToolTip(self.tr("This account requires its disclaimer"))
@@ -427,11 +434,27 @@ class VariantTab(QWidget):
 
         self.follow_check.toggled.connect(self._follow_toggled)
         self.editor.textChanged.connect(self._edited)
-        self.disclaimer_check.toggled.connect(lambda _on: self.refresh())
+        self.disclaimer_check.toggled.connect(self._disclaimer_toggled)
 
     @property
     def synced(self) -> bool:
         return self.follow_check.isChecked()
+
+    @property
+    def disclaimer(self) -> bool:
+        """Whether the post carries the account's disclaimer (a mandatory one always does)."""
+        return self.account.disclaimer_mandatory or self.disclaimer_check.isChecked()
+
+    @property
+    def threaded(self) -> bool:
+        """Over the limit, but split into a thread from the text as it is now: it goes out
+        as `thread_parts`."""
+        return self.over_by > 0 and bool(self.thread_parts) and self._split_for == self.final
+
+    def _disclaimer_toggled(self, on: bool) -> None:
+        if not self.account.disclaimer_mandatory:
+            self.composer.disclaimer_choices[self.account.id] = on
+        self.refresh()
 
     def text(self) -> str:
         return self.editor.toPlainText()
@@ -473,8 +496,7 @@ class VariantTab(QWidget):
             return
         text = self.text()
         try:
-            final = final_post(text, draft, self.account,
-                               disclaimer=self.disclaimer_check.isChecked())
+            final = final_post(text, draft, self.account, disclaimer=self.disclaimer)
         except CuratorError as exc:
             self.error_label.setText(str(exc))
             self.error_label.show()
@@ -493,9 +515,19 @@ class VariantTab(QWidget):
             self.counter.setText(f"{counted.length} / {counted.limit}")
         self.counter.setProperty("over", over)
         self.counter.setStyleSheet(_OVER_STYLE if over else "")
-        self.ready = not over and bool(text.strip())
+        if self.thread_parts and (final != self._split_for or not over):
+            self.thread_parts = []  # split from an older text: no longer what would go out
+            self.thread_list.clear()
+            self.thread_list.hide()
+        threaded = self.threaded
+        self.ready = (not over or threaded) and bool(text.strip())
         self.schedule_button.setEnabled(self.ready)
-        if over:
+        if threaded:
+            # A thread has two parts or more: no singular form needed.
+            self.state_label.setText(self.tr("Ready to schedule as a thread of {count}").format(
+                count=len(self.thread_parts)))
+            self.state_label.setStyleSheet(_OK_STYLE)
+        elif over:
             self.state_label.setText(self.tr("Too long to schedule"))
             self.state_label.setStyleSheet(_ERROR_STYLE)
         elif self.ready:
@@ -504,19 +536,19 @@ class VariantTab(QWidget):
         else:
             self.state_label.setText(self.tr("Write something to schedule"))
             self.state_label.setStyleSheet("")
+        # LinkedIn has no threads and a webhook sends one request: those can only shorten.
         threads = self.account.network.value in counting.THREAD_NETWORKS
-        if over and threads:
+        if threaded:
+            self.over_label.setText(self.tr(
+                "Too long for one post: it goes out as the thread below."))
+        elif over and threads:
             self.over_label.setText(self.tr(
                 "%n characters too many: shorten it, or split it into a thread.", "",
                 self.over_by))
         elif over:
             self.over_label.setText(self.tr("Shorten it by %n characters.", "", self.over_by))
         self.over_label.setVisible(over)
-        self.split_button.setVisible(over and threads)
-        if self.thread_parts and final != self._split_for:
-            self.thread_parts = []  # split from an older text: no longer what would go out
-            self.thread_list.clear()
-            self.thread_list.hide()
+        self.split_button.setVisible(over and threads and not threaded)
         self._update_suggestions(text)
         self.composer.tab_state_changed(self)
 
@@ -526,7 +558,8 @@ class VariantTab(QWidget):
             return
         self._suggested = tags
         while self.tags_row.count() > 2:  # the label and the stretch stay
-            widget = self.tags_row.takeAt(1).widget()
+            taken = self.tags_row.takeAt(1)
+            widget = taken.widget() if taken is not None else None
             if widget is not None:
                 widget.deleteLater()
         for i, tag in enumerate(tags):
@@ -564,7 +597,7 @@ class VariantTab(QWidget):
             count = f"{counted.length} / {counted.limit}" if counted else ""
             self.thread_list.addItem(f"{part}\n({count})")
         self.thread_list.show()
-        self.composer.tab_state_changed(self)
+        self.refresh()  # now ready to schedule, as a thread
 
     def _split_failed(self, exc: BaseException) -> None:
         self.split_button.setEnabled(True)
@@ -598,6 +631,9 @@ class ComposerWindow(QWidget):
         self.accounts: list[Account] = []
         self.templates: list[Template] = []
         self.closed = False
+        # Account id -> "Add the disclaimer" ticked, for optional disclaimers the user
+        # changed in this window (kept while it is open; see VariantTab).
+        self.disclaimer_choices: dict[int, bool] = {}
         self.saver = SaveQueue(self.core, window)
         self.saver.state_changed.connect(self._save_state)
         self.setWindowTitle(self.tr("New post"))
@@ -772,7 +808,8 @@ class ComposerWindow(QWidget):
         return next((t for t in self.variant_tabs() if t.account.id == account_id), None)
 
     def variant_ready(self, account_id: int) -> bool:
-        """Whether this account's post may be scheduled: written, and within its limit."""
+        """Whether this account's post may be scheduled: written, and within its limit (or
+        split into a thread from its current text)."""
         tab = self.variant_tab(account_id)
         return tab is not None and tab.ready
 
@@ -789,7 +826,7 @@ class ComposerWindow(QWidget):
         return tab
 
     def _tab_title(self, tab: VariantTab) -> str:
-        return f"{tab.account.name} ⚠" if tab.over_by else tab.account.name
+        return f"{tab.account.name} ⚠" if tab.over_by and not tab.threaded else tab.account.name
 
     def tab_state_changed(self, tab: VariantTab) -> None:
         index = self.tabs.indexOf(tab)

@@ -147,9 +147,9 @@ class QueueWindow(QWidget):
         self.list.clear()
         for post in posts:
             item = QTreeWidgetItem([post.account, format_local(post.scheduled_at),
-                                    first_words(post.text, 120), self.state_text(post)])
+                                    self.post_text(post), self.state_text(post)])
             item.setData(0, PostId, post.id)
-            item.setToolTip(self.TEXT, post.text)
+            item.setToolTip(self.TEXT, "\n\n".join([post.text, *post.thread]))
             if post.last_error:
                 item.setToolTip(self.STATE, post.last_error)
             if post.state in RETRYABLE:
@@ -175,20 +175,32 @@ class QueueWindow(QWidget):
             PostState.CANCELLED: self.tr("Cancelled"),
         }
         text = texts[post.state]
+        if post.state is PostState.PUBLISHED and post.server_scheduled:
+            text = self.tr("Scheduled on the server")
         if post.state is PostState.SCHEDULED and post.last_error:
             text = self.tr("Scheduled (will retry)")
         return text
 
+    def post_text(self, post: Post) -> str:
+        """The list's "Post" column: its first words, after "Thread of N" for a thread."""
+        words = first_words(post.text, 120)
+        if not post.thread:
+            return words
+        # A thread has two parts or more: no singular form needed.
+        count = len(post.thread) + 1
+        return self.tr("Thread of {count}").format(count=count) + " · " + words
+
     def rows(self) -> list[tuple[str, str, str]]:
         """(account, first line, state) of each row, top to bottom (for tests)."""
-        return [(self.list.topLevelItem(i).text(self.ACCOUNT),
-                 self.list.topLevelItem(i).text(self.TEXT),
-                 self.list.topLevelItem(i).text(self.STATE))
-                for i in range(self.list.topLevelItemCount())]
+        return [(item.text(self.ACCOUNT), item.text(self.TEXT), item.text(self.STATE))
+                for item in self._items()]
+
+    def _items(self) -> list[QTreeWidgetItem]:
+        found = (self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount()))
+        return [item for item in found if item is not None]
 
     def select(self, post_id: int) -> bool:
-        for i in range(self.list.topLevelItemCount()):
-            item = self.list.topLevelItem(i)
+        for item in self._items():
             if item.data(0, PostId) == post_id:
                 self.list.setCurrentItem(item)
                 return True
@@ -212,7 +224,12 @@ class QueueWindow(QWidget):
         lines = [f"<p><b>{e(post.account)}</b> — {e(self.state_text(post))}</p>"]
         when = self.tr("Scheduled for {time}").format(time=format_local(post.scheduled_at, True))
         lines.append(f"<p>{e(when)}</p>")
-        if post.state is PostState.PUBLISHED:
+        if post.state is PostState.PUBLISHED and post.server_scheduled:
+            lines.append("<p>{}</p>".format(e(self.tr(
+                "Handed to {account}’s server, which publishes it at that time even with this "
+                "computer off. To change or cancel it now, use the network’s own app.").format(
+                    account=post.account))))
+        elif post.state is PostState.PUBLISHED:
             at = format_local(post.published_at, True)
             lines.append(f"<p>{e(self.tr('Published {time}').format(time=at))}</p>")
             if post.remote_url:
@@ -230,8 +247,21 @@ class QueueWindow(QWidget):
             hint = self.tr("Check the account (reconnect it if asked), then retry or cancel "
                            "the post.")
             lines.append(f"<p>{e(hint)}</p>")
-        body = e(post.text).replace("\n", "<br>")
-        lines.append(f"<hr><p>{body}</p>")
+        parts = [post.text, *post.thread]
+        if post.thread:
+            # Every part, as it goes out: each is a reply to the one before.
+            total = len(parts)
+            heading = (self.tr("A thread of {count} posts; the link opens the first.")
+                       if post.remote_url else self.tr("A thread of {count} posts."))
+            heading = heading.format(count=total)
+            lines.append(f"<p>{e(heading)}</p>")
+        for number, part in enumerate(parts, 1):
+            body = e(part).replace("\n", "<br>")
+            if post.thread:
+                label = self.tr("Post {number} of {total}").format(number=number,
+                                                                   total=len(parts))
+                body = f"<b>{e(label)}</b><br>{body}"
+            lines.append(f"<hr><p>{body}</p>")
         return "".join(lines)
 
     # ---- actions ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QSystemTrayIcon,
     QToolButton,
     QVBoxLayout,
@@ -57,6 +58,7 @@ BANNER_NOTES = 3  # notices one banner shows at once, newest last
 ROUND_MINUTES = 5  # the dialog's default time: in an hour, rounded up to this
 FIRST_WORDS = 60  # characters of a post a notification quotes
 _PAST_GRACE_S = 60  # a time this far in the past still counts as "now"
+PREVIEW_MAX_HEIGHT = 320  # a long thread scrolls in the dialog instead of growing it
 _ERROR_STYLE = "color: #c62828;"
 
 
@@ -122,7 +124,10 @@ class ScheduleButton(QPushButton):
 
 
 class ScheduleDialog(QDialog):
-    """When to publish one account's post: a local date and time, or now."""
+    """When to publish one account's post: a local date and time, or now. It queues what the
+    composer's tab shows: with or without the optional disclaimer, as one post or as the
+    thread the tab was split into. The dialog is window-modal, so the tab cannot change
+    while it is open."""
 
     queued = Signal(object)  # the Post
 
@@ -132,16 +137,30 @@ class ScheduleDialog(QDialog):
         self.account_id = account_id
         tab = composer.variant_tab(account_id)
         name = tab.account.name if tab is not None else ""
+        self.disclaimer = tab.disclaimer if tab is not None else True
+        # The parts the user saw; the core splits the same text with the same function.
+        self.thread_parts: list[str] = list(tab.thread_parts) if tab and tab.threaded else []
         self.setWindowTitle(self.tr("Schedule for {account}").format(account=name))
         self.setMinimumWidth(460)
         self.when = QDateTimeEdit(default_time())
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat(self._format())
         self.status = InlineStatus()
-        self.preview = QLabel(composer.final_text(account_id) or "")
+        self.preview = QLabel(self._preview_text(composer.final_text(account_id) or ""))
         self.preview.setWordWrap(True)
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.preview.setFrameShape(QFrame.Shape.StyledPanel)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.preview_area = QScrollArea()
+        self.preview_area.setWidget(self.preview)
+        self.preview_area.setWidgetResizable(True)
+        self.preview_area.setFrameShape(QFrame.Shape.StyledPanel)
+        self.preview_area.setMaximumHeight(PREVIEW_MAX_HEIGHT)
+        # A thread has two parts or more: no singular forms needed below.
+        self.thread_label = QLabel(self.tr(
+            "Goes out as a thread of {count} posts, each a reply to the one before.").format(
+            count=len(self.thread_parts)))
+        self.thread_label.setWordWrap(True)
+        self.thread_label.setVisible(bool(self.thread_parts))
 
         self.buttons = QDialogButtonBox()
         self.schedule_button = self.buttons.addButton(
@@ -160,7 +179,8 @@ class ScheduleDialog(QDialog):
         row.addWidget(when_label)
         row.addWidget(self.when, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.preview)
+        layout.addWidget(self.thread_label)
+        layout.addWidget(self.preview_area)
         layout.addLayout(row)
         hint = QLabel(self.tr(
             "The text is final once queued: to change it later, cancel the post and "
@@ -173,6 +193,14 @@ class ScheduleDialog(QDialog):
     @staticmethod
     def _format() -> str:
         return QLocale().dateTimeFormat(QLocale.FormatType.ShortFormat)
+
+    def _preview_text(self, final: str) -> str:
+        if not self.thread_parts:
+            return final
+        total = len(self.thread_parts)
+        return "\n\n".join(
+            self.tr("Post {number} of {total}:").format(number=n, total=total) + "\n" + part
+            for n, part in enumerate(self.thread_parts, 1))
 
     def schedule(self, *, now: bool) -> None:
         """Queue the post at the chosen time (now: at once, and run the scheduler)."""
@@ -190,9 +218,11 @@ class ScheduleDialog(QDialog):
         if self.composer.draft_id is None:
             return
         draft_id, account_id, core = self.composer.draft_id, self.account_id, self.composer.core
+        disclaimer, thread = self.disclaimer, bool(self.thread_parts)
         self.status.busy(self.tr("Queuing…"))
         run_in_background(
-            lambda: core.queue_post(draft_id, account_id, at),
+            lambda: core.queue_post(draft_id, account_id, at, disclaimer=disclaimer,
+                                    thread=thread),
             on_success=lambda post: self._queued(post, now),
             on_error=self._failed,
             parent=self,
@@ -209,6 +239,9 @@ class ScheduleDialog(QDialog):
         else:
             message = self.tr("Scheduled on {account} for {time}").format(
                 account=post.account, time=format_local(post.scheduled_at))
+        if post.thread:
+            message += " " + self.tr("(a thread of {count} posts)").format(
+                count=len(post.thread) + 1)
         self.composer.status_label.setText(message)
         self.composer.status_label.setStyleSheet("")
         self.queued.emit(post)
@@ -487,9 +520,16 @@ class PublishScheduler(QObject):
     def _notify(self, outcome: PublishOutcome, post: Post | None) -> None:
         words = first_words(post.text) if post is not None else ""
         if outcome.state is PostState.PUBLISHED:
-            self.notifier.notify(
-                self.tr("Published on {account}").format(account=outcome.account),
-                words, link=outcome.remote_url)
+            if post is not None and post.thread:
+                # The connectors' remote URL is the thread's first post: the link opens it.
+                title = self.tr("Published a thread of {count} posts on {account}").format(
+                    count=len(post.thread) + 1, account=outcome.account)
+            elif post is not None and post.server_scheduled:
+                title = self.tr("Scheduled on {account}’s server for {time}").format(
+                    account=outcome.account, time=format_local(post.scheduled_at))
+            else:
+                title = self.tr("Published on {account}").format(account=outcome.account)
+            self.notifier.notify(title, words, link=outcome.remote_url)
         elif outcome.state in (PostState.FAILED, PostState.NEEDS_ATTENTION):
             self.notifier.notify(
                 self.tr("Could not publish on {account}").format(account=outcome.account),

@@ -165,9 +165,16 @@ def test_split_into_a_thread_gives_parts_within_the_limit(qtbot, window, core, a
         assert counting.measure("x", part).ok
         assert part.endswith(f" {i}/{len(parts)}")
     assert x.thread_list.count() == len(parts) and x.thread_list.isVisibleTo(x)
-    # Typing makes the split stale: it goes away.
+    # Split from the text as it is: ready to schedule, as a thread.
+    assert x.ready and composer.variant_ready(accounts["x"].id)
+    assert x.schedule_button.isEnabled()
+    assert x.state_label.text() == f"Ready to schedule as a thread of {len(parts)}"
+    assert composer.tabs.tabText(composer.tabs.indexOf(x)) == "Ana en X"  # no ⚠
+    # Typing makes the split stale: it goes away, and so does "ready".
     type_text(composer, "Más.")
     assert x.thread_parts == [] and not x.thread_list.isVisibleTo(x)
+    assert not x.ready and not x.schedule_button.isEnabled()
+    assert x.state_label.text() == "Too long to schedule"
     composer.close()
 
 

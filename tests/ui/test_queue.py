@@ -130,10 +130,12 @@ def test_the_dialog_saves_the_last_keystrokes_first(qtbot, window, core, account
 
 
 def test_the_core_refusal_is_shown_in_the_dialog(qtbot, window, core, accounts, scheduler):
-    # The composer counts no limit for a webhook; the core holds it to the account's own.
-    core.update_account(HOOK, char_limit=20)
+    # The account got a limit after the composer opened (the composer counts the limit it
+    # read): the core holds the post to the account's limit of now, and the dialog says so.
     composer = opened(qtbot, window)
+    core.update_account(HOOK, char_limit=20)
     composer.main_edit.setPlainText(TEXT)
+    assert composer.variant_ready(accounts["webhook"].id)
     dialog = composer.variant_tab(accounts["webhook"].id).schedule_button.open_dialog()
     dialog.schedule_button.click()
     qtbot.waitUntil(lambda: dialog.status.error_text() != "")
@@ -319,3 +321,28 @@ def test_first_words():
     long = "palabra " * 20
     cut = first_words(long, 30)
     assert cut.endswith("…") and len(cut) <= 30 and "palabr…" not in cut
+
+
+def test_a_post_handed_to_mastodons_scheduler_says_so(qtbot, window, core, scheduler):
+    from mastodonserver import MastodonServer
+
+    token = "token-de-mastodon-ñ"
+    server = MastodonServer().start()
+    try:
+        server.add_token(token, username="lucia")
+        core.add_account("mastodon", name="Lucía", api_base=server.url, server_schedule=True,
+                         secret=token)
+        post = queue(core, at=datetime.now(UTC) + timedelta(days=1), account="Lucía")
+        [(outcome, _post)] = run(qtbot, scheduler)  # due at once: the hand-over
+        assert outcome.state is PostState.PUBLISHED
+        assert [e["params"]["text"] for e in server.scheduled] == [TEXT]
+        assert server.statuses == []
+        note = window.publishing.notifier.shown[-1]
+        assert note.title.startswith("Scheduled on Lucía’s server for ")
+        queue_window = open_queue(qtbot, window)
+        qtbot.waitUntil(lambda: state_of(queue_window, post.id) is PostState.PUBLISHED)
+        assert ("Lucía", TEXT, "Scheduled on the server") in queue_window.rows()
+        assert queue_window.select(post.id)
+        assert "even with this computer off" in queue_window.detail.toPlainText()
+    finally:
+        server.stop()
