@@ -531,7 +531,7 @@ def _network_option(key: str, value: Any) -> str | None:
                                f"{', '.join(VISIBILITIES)}.")
         return text.lower()
     if not re.fullmatch(r"20\d{2}(0[1-9]|1[0-2])", text):  # api_version
-        raise CuratorError(f"{text!r} is not a LinkedIn API version: use YYYYMM, e.g. 202611.")
+        raise CuratorError(f"{text!r} is not a LinkedIn API version: use YYYYMM, e.g. 202609.")
     return text
 
 

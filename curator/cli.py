@@ -199,7 +199,7 @@ def _network_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mandatory-disclaimer", action=argparse.BooleanOptionalAction,
                    default=None, help="the disclaimer cannot be left out of a post")
     p.add_argument("--api-version", metavar="YYYYMM",
-                   help='LinkedIn: the LinkedIn-Version to send, e.g. 202611 ("" for '
+                   help='LinkedIn: the LinkedIn-Version to send, e.g. 202609 ("" for '
                    "Curator's default)")
 
 

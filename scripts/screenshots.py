@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,16 @@ CFO_TEMPLATE = (
     "Lo que conviene mirar antes del cierre del trimestre: {title} ({source}).\n\n{url}"
 )
 # Drafts written earlier, so the drafts list has more than the one the composer started.
+QUEUED = (  # (text, when from now) for Mastodon: one due now, one handed to the server
+    ("Cinco gráficos que explican el trimestre, y uno que lo complica.", timedelta(0)),
+    ("El martes hablamos de atribución en la jornada de Valencia: ¿os veo allí?",
+     timedelta(days=3)),
+)
+THREAD_MORE = (
+    "Lo interesante es el método: cada euro se sigue desde el anuncio hasta la venta, y los "
+    "canales que no aportan se cortan cada mes. ¿Alguien lo ha probado en B2B?"
+)
+REFUSED = "Lo que aprendimos midiendo la campaña de otoño."
 OTHER_DRAFTS = (
     (
         "Hilo semanal: cinco lecturas sobre métricas de campaña que merecen tu café del lunes.",
@@ -221,6 +232,50 @@ def _drafts(app, window, path: Path) -> None:
     dialog.close()
 
 
+class _Token:
+    """The Mastodon token, for core.publish_due without a system keyring."""
+
+    def __init__(self, account_id: int, token: str):
+        self.account_id, self.token = account_id, token
+
+    def get(self, account_id: int, kind: str) -> str | None:
+        return self.token if (account_id, kind) == (self.account_id, "access_token") else None
+
+
+def _queue(app, window, path: Path) -> None:
+    """Posts in every state, made for real against a local Mastodon server: a thread waiting
+    for X, one published, one handed to the server's scheduler, one refused (revoked token)."""
+    from datetime import UTC, datetime, timedelta
+
+    from mastodonserver import MastodonServer
+
+    core = window.core
+    items = {i.title: i.id for i in core.list_items(limit=100).items}
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    with MastodonServer() as server:
+        token = server.add_token(username="ana")
+        masto = core.update_account("Ana en Mastodon", api_base=server.url,
+                                    server_schedule=True, language="es")
+        secrets = _Token(masto.id, token)
+        thread = core.new_draft(item_id=items[SHOWN_ITEM], text=f"{COMMENTARY} {THREAD_MORE}")
+        core.queue_post(thread.id, "Ana en X", now + timedelta(days=1, hours=2), thread=True)
+        for text, when in QUEUED:
+            draft = core.new_draft(text=text)
+            core.queue_post(draft.id, "Ana en Mastodon", now + when)
+        core.publish_due(now + timedelta(minutes=1), secrets=secrets)
+        server.revoke(token)
+        refused = core.new_draft(text=REFUSED)
+        core.queue_post(refused.id, "Ana en Mastodon", now - timedelta(minutes=5))
+        core.publish_due(now, secrets=secrets)
+    queue_window = window.publishing.show_queue()
+    queue_window.resize(1000, 440)
+    _wait(app, lambda: len(queue_window.rows()) == 2 + len(QUEUED))
+    refused_post = next(p for p in core.list_queue() if p.text.startswith(REFUSED))
+    queue_window.select(refused_post.id)  # the network's own words, and Retry
+    _save(queue_window, path)
+    queue_window.close()
+
+
 def _accounts(app, window, path: Path) -> None:
     window.post_actions.accounts_action.trigger()
     dialog = window.post_actions.accounts_dialog
@@ -288,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         _save(window, args.out / "main-window.png")
         _composer(app, window, item_id, args.out / "composer.png")
         _drafts(app, window, args.out / "drafts.png")
+        _queue(app, window, args.out / "queue.png")
         _accounts(app, window, args.out / "accounts.png")
         window.activateWindow()
         app.setPalette(dark_palette())

@@ -86,7 +86,7 @@ class QueueWindow(QWidget):
         header.setStretchLastSection(False)
         header.resizeSection(self.ACCOUNT, 160)
         header.resizeSection(self.TIME, 150)
-        header.resizeSection(self.STATE, 140)
+        header.resizeSection(self.STATE, 190)  # "Scheduled on the server" in full
         self.list.currentItemChanged.connect(lambda *_: self._selection_changed())
 
         self.detail = QTextBrowser()
