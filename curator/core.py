@@ -869,17 +869,19 @@ class Curator:
         timeout: float = 300,
         redirect_port: int | None = None,
         session: Any = None,
+        cancel: threading.Event | None = None,
     ) -> str:
         """Sign the account in through its network's web page (X, LinkedIn: OAuth 2.0 with
         your own app's client id, and LinkedIn's client secret; Mastodon: Curator registers
         itself on the instance). `open_browser(url)` (default webbrowser.open) must return at
         once; the answer comes back to a one-shot listener on 127.0.0.1 within `timeout`
         seconds. The tokens go to the OS keyring; then the handle is filled in and "reconnect
-        needed" is cleared. Returns the handle. See curator.signin.
+        needed" is cleared. Returns the handle. See curator.signin. Setting `cancel` (another
+        thread: the UI's Cancel button) stops the wait within half a second, storing nothing.
 
         Raises:
             AccountNotFoundError, KeyringUnavailableError, curator.oauth.OAuthError (declined,
-            timed out, refused: nothing stored), PublishError, CuratorError
+            cancelled, timed out, refused: nothing stored), PublishError, CuratorError
         """
         from .signin import connect
 
@@ -887,7 +889,7 @@ class Curator:
         self.secrets.check()  # before the browser: the tokens must have somewhere to go
         handle = connect(found, self.secrets, client_id=client_id, client_secret=client_secret,
                          open_browser=open_browser, timeout=timeout, session=session,
-                         redirect_port=redirect_port)
+                         redirect_port=redirect_port, cancel=cancel)
         if handle and handle != found.handle:
             self.curation.update_account(found.id, handle=handle)
         self.mark_account_reconnected(found.id)

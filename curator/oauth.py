@@ -31,6 +31,7 @@ import hmac
 import html
 import json
 import secrets as _secrets
+import threading
 import time
 import webbrowser
 from collections.abc import Callable, Mapping, Sequence
@@ -71,6 +72,15 @@ class StateMismatchError(OAuthError):
 
 class SignInTimeout(OAuthError):
     """No answer came back to the loopback redirect in time."""
+
+
+CANCELLED = "Sign-in cancelled."
+
+
+def raise_if_cancelled(cancel: threading.Event | None) -> None:
+    """Raises SignInCancelled when the user cancelled the sign-in (``cancel`` is set)."""
+    if cancel is not None and cancel.is_set():
+        raise SignInCancelled(CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -196,12 +206,16 @@ class LoopbackRedirect:
     def redirect_uri(self) -> str:
         return f"http://127.0.0.1:{self.port}{self.path}"
 
-    def wait(self, timeout: float = SIGN_IN_TIMEOUT) -> tuple[str, str]:
+    def wait(self, timeout: float = SIGN_IN_TIMEOUT,
+             cancel: threading.Event | None = None) -> tuple[str, str]:
         """Serve until the redirect arrives; return its ``(code, state)``, then close.
+        Setting ``cancel`` (from another thread: the UI's Cancel button) stops the wait
+        within half a second, and the port is closed.
 
         Raises:
             StateMismatchError: the redirect's ``state`` is not ours (the page says so).
-            SignInCancelled: the user declined (``error=access_denied``).
+            SignInCancelled: the user declined (``error=access_denied``), or ``cancel`` was
+                set.
             OAuthError: another ``error``, or no ``code`` in the redirect.
             SignInTimeout: nothing came within ``timeout`` seconds.
         """
@@ -211,6 +225,7 @@ class LoopbackRedirect:
         deadline = time.monotonic() + timeout
         try:
             while self._result is None:
+                raise_if_cancelled(cancel)
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise SignInTimeout("No answer came back from the sign-in page in time: "
@@ -384,12 +399,13 @@ def _token_request(endpoint: str, form: dict[str, str], session: Any, client_id:
 
 
 def sign_in(config: OAuthConfig, open_browser: Callable[[str], Any] = webbrowser.open,
-            session: Any = None, *, now: Callable[[], datetime] | None = None) -> Tokens:
+            session: Any = None, *, now: Callable[[], datetime] | None = None,
+            cancel: threading.Event | None = None) -> Tokens:
     """Run the whole flow: PKCE pair and state, the loopback listener, the browser on the
     authorize URL, the redirect, and the code exchange.
 
     ``open_browser(url)`` must return at once (as ``webbrowser.open`` does); a False return
-    means no browser could be opened.
+    means no browser could be opened. Setting ``cancel`` stops the wait (SignInCancelled).
 
     Raises:
         OAuthError (and its subclasses): one sentence for the user.
@@ -406,8 +422,9 @@ def sign_in(config: OAuthConfig, open_browser: Callable[[str], Any] = webbrowser
         if opened is False:
             raise OAuthError("No web browser could be opened for the sign-in: set one as "
                              "the system's default browser, then try again.")
-        code, _ = lr.wait(config.timeout)
+        code, _ = lr.wait(config.timeout, cancel)
         redirect_uri = lr.redirect_uri
+    raise_if_cancelled(cancel)  # cancelled as the answer came: no token is asked for
     return exchange_code(config.token_endpoint, code, verifier, redirect_uri, config.client_id,
                          session, client_secret=config.client_secret,
                          now=now() if now else None)

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import webbrowser
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -57,7 +58,8 @@ from .types import Account, Network
 REDIRECT_PORT = 8421  # X and LinkedIn: the port of the callback URL registered in the portal
 X_SCOPES: tuple[str, ...] = ("tweet.read", "tweet.write", "users.read", "offline.access")
 LINKEDIN_SCOPES: tuple[str, ...] = ("openid", "profile", "w_member_social")
-MASTODON_SCOPES = "read:accounts write:statuses"
+# read:statuses: to find a scheduled status again after a lost answer (no Idempotency-Key there)
+MASTODON_SCOPES = "read:accounts read:statuses write:statuses"
 X_AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 X_TOKEN_URL = "https://api.x.com/2/oauth2/token"
 LINKEDIN_AUTHORIZE_URL = "https://www.linkedin.com/oauth/v2/authorization"
@@ -97,9 +99,11 @@ def endpoints(account: Account, env: Mapping[str, str] | None = None) -> tuple[s
 def connect(account: Account, secrets: Any, *, client_id: str | None = None,
             client_secret: str | None = None, open_browser: Opener | None = None,
             timeout: float = oauth.SIGN_IN_TIMEOUT, session: Any = None,
-            redirect_port: int | None = None, now: datetime | None = None) -> str:
+            redirect_port: int | None = None, now: datetime | None = None,
+            cancel: threading.Event | None = None) -> str:
     """Sign the account in through its network's page, store the tokens in the keyring,
-    and return the handle the network reports (connector ``verify()``).
+    and return the handle the network reports (connector ``verify()``). Setting ``cancel``
+    (from another thread) stops the wait for the browser within half a second.
 
     Raises:
         SignInCancelled, SignInTimeout, OAuthError, PublishError, CuratorError: one sentence;
@@ -111,12 +115,13 @@ def connect(account: Account, secrets: Any, *, client_id: str | None = None,
     http = session if session is not None else requests.Session()
     if account.network is Network.X:
         _connect_x(account, secrets, client_id, client_secret, opener, timeout, http,
-                   REDIRECT_PORT if redirect_port is None else redirect_port, now)
+                   REDIRECT_PORT if redirect_port is None else redirect_port, now, cancel)
     elif account.network is Network.LINKEDIN:
         _connect_linkedin(account, secrets, client_id, client_secret, opener, timeout, http,
-                          REDIRECT_PORT if redirect_port is None else redirect_port, now)
+                          REDIRECT_PORT if redirect_port is None else redirect_port, now,
+                          cancel)
     elif account.network is Network.MASTODON:
-        _connect_mastodon(account, secrets, opener, timeout, http, redirect_port or 0)
+        _connect_mastodon(account, secrets, opener, timeout, http, redirect_port or 0, cancel)
     else:
         endpoints(account)  # raises the "not available" sentence
     return connector_for(account, secrets, session=http).verify()
@@ -135,7 +140,8 @@ def _listen(port: int) -> oauth.LoopbackRedirect:
 
 
 def _wait_for_code(lr: oauth.LoopbackRedirect, url: str, opener: Opener,
-                   timeout: float) -> str:
+                   timeout: float, cancel: threading.Event | None) -> str:
+    oauth.raise_if_cancelled(cancel)  # no browser page for a sign-in already cancelled
     try:
         opened = opener(url)
     except (webbrowser.Error, OSError):
@@ -143,7 +149,8 @@ def _wait_for_code(lr: oauth.LoopbackRedirect, url: str, opener: Opener,
     if opened is False:
         raise oauth.OAuthError("No web browser could be opened for the sign-in: set a default "
                                "browser, or use --no-browser and open the address yourself.")
-    code, _ = lr.wait(timeout)
+    code, _ = lr.wait(timeout, cancel)
+    oauth.raise_if_cancelled(cancel)  # cancelled as the answer came: no token is asked for
     return code
 
 
@@ -180,7 +187,7 @@ def _need_client_id(client_id: str | None, network: str, where: str) -> str:
 
 def _connect_x(account: Account, secrets: Any, client_id: str | None,
                client_secret: str | None, opener: Opener, timeout: float, http: Any,
-               port: int, now: datetime | None) -> None:
+               port: int, now: datetime | None, cancel: threading.Event | None) -> None:
     _, stored_id = oauth.load_session(secrets, account.id)
     cid = _need_client_id(client_id or stored_id, "X", "the X developer portal")
     # A confidential client ("Web App" type) authenticates with HTTP Basic at the token
@@ -192,7 +199,7 @@ def _connect_x(account: Account, secrets: Any, client_id: str | None,
     with _listen(port) as lr:
         url = oauth.authorize_url(authorize, cid, lr.redirect_uri, X_SCOPES, lr.state,
                                   challenge)
-        code = _wait_for_code(lr, url, opener, timeout)
+        code = _wait_for_code(lr, url, opener, timeout, cancel)
         redirect_uri = lr.redirect_uri
     tokens = oauth.exchange_code(token, code, verifier, redirect_uri, cid, http,
                                  client_secret=secret, now=now)
@@ -208,7 +215,8 @@ def _connect_x(account: Account, secrets: Any, client_id: str | None,
 
 def _connect_linkedin(account: Account, secrets: Any, client_id: str | None,
                       client_secret: str | None, opener: Opener, timeout: float, http: Any,
-                      port: int, now: datetime | None) -> None:
+                      port: int, now: datetime | None,
+                      cancel: threading.Event | None) -> None:
     _, stored_id = oauth.load_session(secrets, account.id)
     cid = _need_client_id(client_id or stored_id, "LinkedIn", "the LinkedIn developer portal")
     secret = client_secret or secrets.get(account.id, "client_secret")
@@ -219,7 +227,7 @@ def _connect_linkedin(account: Account, secrets: Any, client_id: str | None,
     with _listen(port) as lr:
         url = linkedin_authorize_url(authorize, cid, lr.redirect_uri, LINKEDIN_SCOPES,
                                      lr.state)
-        code = _wait_for_code(lr, url, opener, timeout)
+        code = _wait_for_code(lr, url, opener, timeout, cancel)
         redirect_uri = lr.redirect_uri
     # LinkedIn's docs put client_id and client_secret in the form body, not HTTP Basic.
     tokens = _token(token, {"grant_type": "authorization_code", "code": code,
@@ -243,7 +251,7 @@ def linkedin_authorize_url(endpoint: str, client_id: str, redirect_uri: str,
 
 
 def _connect_mastodon(account: Account, secrets: Any, opener: Opener, timeout: float,
-                      http: Any, port: int) -> None:
+                      http: Any, port: int, cancel: threading.Event | None) -> None:
     from .connectors.mastodon import register_app
 
     authorize, token = endpoints(account)
@@ -274,7 +282,7 @@ def _connect_mastodon(account: Account, secrets: Any, opener: Opener, timeout: f
     with lr:
         url = oauth.authorize_url(authorize, cid, redirect_uri, MASTODON_SCOPES.split(),
                                   lr.state, challenge)
-        code = _wait_for_code(lr, url, opener, timeout)
+        code = _wait_for_code(lr, url, opener, timeout, cancel)
     tokens = _token(token, {"grant_type": "authorization_code", "code": code,
                             "client_id": cid, "client_secret": secret,
                             "redirect_uri": redirect_uri, "code_verifier": verifier,

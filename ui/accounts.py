@@ -4,13 +4,24 @@ sign-in checks, and the window's Posts menu."""
 from __future__ import annotations
 
 import re
+import threading
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QIcon, QIntValidator, QTextOption
+from PySide6.QtCore import (
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QDesktopServices, QIcon, QIntValidator, QTextOption
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
@@ -38,8 +49,11 @@ from PySide6.QtWidgets import (
 from curator import Curator
 from curator.compose import add_utm, render_campaign
 from curator.connectors import connector_for
+from curator.connectors.linkedin import DEFAULT_LINKEDIN_VERSION, token_expires_at
 from curator.counting import DEFAULT_LIMITS, fetch_mastodon_limit
 from curator.errors import CuratorError, KeyringUnavailableError, TemplateError
+from curator.oauth import SIGN_IN_TIMEOUT, SignInCancelled, load_session
+from curator.signin import REDIRECT_PORT
 from curator.types import Account, Network, Template
 
 from . import errors
@@ -50,10 +64,17 @@ from .templates import SAMPLE_VALUES, TemplatesDialog, template_label
 
 if TYPE_CHECKING:
     from .mainwindow import MainWindow
+    from .scheduler import Notifier
 
 AccountRole = Qt.ItemDataRole.UserRole
 StateRole = Qt.ItemDataRole.UserRole + 1  # "reconnect needed", "no token"… or ""
 READ_LIMIT_TIMEOUT = 8.0  # seconds: the user is waiting for an answer, not a feed refresh
+BROWSER_NETWORKS = (Network.X, Network.LINKEDIN, Network.MASTODON)  # "Sign in…"
+OWN_APP_NETWORKS = (Network.X, Network.LINKEDIN)  # need the user's app: client id, port
+LANGUAGE_NETWORKS = (Network.MASTODON, Network.BLUESKY)
+ACCOUNTS_LINK = "curator:accounts"  # a notification's link that opens the Accounts dialog
+_WARNING_STYLE = "color: #b25e00;"  # amber: readable on light and dark palettes
+_ERROR_STYLE = "color: #c62828;"  # as feeddialogs' inline errors
 EXAMPLE_URL = SAMPLE_VALUES["url"] or "https://example.com/"
 _SPLIT = re.compile(r"[\s,]+")
 
@@ -72,11 +93,27 @@ def network_names() -> dict[Network, str]:
     }
 
 
+def visibility_labels() -> dict[str, str]:
+    """Mastodon's visibilities (as its API names them), as the editor offers them."""
+    return {
+        "public": _tr("Public"),
+        "unlisted": _tr("Unlisted (public, but not in public timelines)"),
+        "private": _tr("Followers only"),
+        "direct": _tr("Mentioned people only"),
+    }
+
+
 def account_label(account: Account) -> str:
     """The account as the lists show it: "Name — Network · handle"."""
     network = network_names()[account.network]
     handle = f" · {account.handle}" if account.handle else ""
     return f"{account.name} — {network}{handle}"
+
+
+def sentence(text: str) -> str:
+    """text ending as a sentence does (another sentence may follow it)."""
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def split_words(text: str) -> list[str]:
@@ -153,6 +190,64 @@ def read_mastodon_limit(core: Curator, instance: str) -> int:
     return limit
 
 
+# ---- signing in through the browser --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredFacts:
+    """What the editor shows about an account's keyring entries (never a secret itself)."""
+
+    has_secret: bool  # a token, app password or signing secret is stored
+    client_id: str | None  # X/LinkedIn: the app's client id kept with the session
+    has_client_secret: bool
+    keyring_problem: str | None = None  # the keyring could not be read: why
+
+
+def stored_facts(core: Curator, account: Account) -> StoredFacts:
+    """Runs in the background: one pass over the keyring for the editor."""
+    try:
+        has_secret = core.secrets.has_any(account.id)
+        client_id, has_client_secret = None, False
+        if account.network in OWN_APP_NETWORKS:
+            client_id = load_session(core.secrets, account.id)[1]
+            has_client_secret = core.secrets.get(account.id, "client_secret") is not None
+    except KeyringUnavailableError as exc:
+        return StoredFacts(False, None, False, keyring_problem=str(exc))
+    return StoredFacts(has_secret, client_id, has_client_secret)
+
+
+def open_url(url: str) -> bool:
+    """The system browser on url (False when none could be opened)."""
+    return QDesktopServices.openUrl(QUrl(url))
+
+
+class BrowserOpener(QObject):
+    """Opens the sign-in page for a worker thread: the core calls open_browser(url) from the
+    background and it must return at once, but QDesktopServices belongs to the UI thread.
+    The signal is queued to this object, which lives on the UI thread."""
+
+    requested = Signal(str)
+    opened = Signal(str, bool)  # url, whether a browser took it
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.open_url = open_url  # tests follow the page with requests instead
+        self.requested.connect(self._open)
+
+    def __call__(self, url: str) -> bool:
+        """The core's open_browser callback: runs on the worker thread, returns at once."""
+        self.requested.emit(url)
+        return True  # when no browser opens, the editor shows the address instead
+
+    @Slot(str)
+    def _open(self, url: str) -> None:
+        try:
+            ok = bool(self.open_url(url))
+        except Exception:  # noqa: BLE001 - the address is shown to open by hand
+            ok = False
+        self.opened.emit(url, ok)
+
+
 # ---- one account ---------------------------------------------------------------------------
 
 
@@ -220,8 +315,92 @@ class AccountEditDialog(QDialog):
         self.secret_edit.setToolTip(self.tr("Leave empty to keep the stored one"))
         self.secret_label.setBuddy(self.secret_edit)
         profile.addRow(self.secret_label, self.secret_edit)
+
+        # -- network options: each row shows for the networks it applies to
+        self.language_edit = QLineEdit(account.language or "" if account else "")
+        self.language_edit.setPlaceholderText(self.tr("e.g. es or pt-BR (a BCP 47 tag)"))
+        self.language_edit.setToolTip(
+            self.tr("Tells the network which language the posts are in; empty: not said")
+        )
+        self.visibility_combo = QComboBox()
+        for value, label in visibility_labels().items():
+            self.visibility_combo.addItem(label, value)
+        shown = (account.visibility if account else None) or "public"
+        self.visibility_combo.setCurrentIndex(max(0, self.visibility_combo.findData(shown)))
+        self.server_schedule_check = QCheckBox(
+            self.tr("Let the server schedule posts (they go out with this computer off)")
+        )
+        self.server_schedule_check.setChecked(bool(account and account.server_schedule))
+        self.api_version_edit = QLineEdit(account.api_version or "" if account else "")
+        self.api_version_edit.setPlaceholderText(
+            self.tr("{version} (default)").format(version=DEFAULT_LINKEDIN_VERSION)
+        )
+        self.api_version_edit.setToolTip(
+            self.tr("The LinkedIn-Version sent with each post (YYYYMM); empty: Curator’s own")
+        )
+        self.api_version_edit.setMaximumWidth(140)
+        profile.addRow(self.tr("Lang&uage of posts:"), self.language_edit)
+        profile.addRow(self.tr("Visi&bility:"), self.visibility_combo)
+        profile.addRow(self.server_schedule_check)  # the whole width: a long sentence
+        profile.addRow(self.tr("LinkedIn API versi&on:"), self.api_version_edit)
+        self.profile_form = profile
         profile_box = QGroupBox(self.tr("Profile"))
         profile_box.setLayout(profile)
+
+        # -- signing in through the browser (X, LinkedIn, Mastodon)
+        self._signing_in = False
+        self._cancel_sign_in = threading.Event()
+        self.stored_client_id: str | None = None
+        self.client_secret_stored = False
+        self.opener = BrowserOpener(self)
+        self.opener.opened.connect(self._browser_opened)
+        self.state_note = QLabel()  # "reconnect needed", the LinkedIn expiry
+        self.state_note.setWordWrap(True)
+        self.state_note.setStyleSheet(_WARNING_STYLE)
+        self.state_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state_note.hide()
+        self.client_id_edit = QLineEdit()
+        self.client_secret_edit = QLineEdit()
+        self.client_secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.port_edit = QLineEdit(str(REDIRECT_PORT))
+        self.port_edit.setValidator(QIntValidator(1, 65535, self.port_edit))
+        self.port_edit.setMaximumWidth(90)
+        self.port_edit.textChanged.connect(self._update_callback_note)
+        self.callback_note = QLabel()
+        self.callback_note.setWordWrap(True)
+        self.callback_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sign_in_button = QPushButton(self.tr("Si&gn in…"))
+        self.sign_in_button.setToolTip(
+            self.tr("Saves the profile, then opens the network’s sign-in page in your browser")
+        )
+        self.sign_in_button.clicked.connect(self.sign_in)
+        self.cancel_sign_in_button = QPushButton(self.tr("Cancel"))
+        self.cancel_sign_in_button.clicked.connect(self.cancel_sign_in)
+        self.cancel_sign_in_button.hide()
+        self.sign_in_note = QLabel()
+        self.sign_in_note.setWordWrap(True)
+        self.sign_in_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Shown while waiting: when no browser opened, the user opens the address by hand.
+        self.sign_in_url = QLineEdit()
+        self.sign_in_url.setReadOnly(True)
+        self.sign_in_url.hide()
+        sign_in_row = QHBoxLayout()
+        sign_in_row.addWidget(self.sign_in_button)
+        sign_in_row.addWidget(self.cancel_sign_in_button)
+        sign_in_row.addWidget(self.sign_in_note, 1)
+        sign_in = QFormLayout()
+        sign_in.addRow(self.tr("Client id:"), self.client_id_edit)
+        sign_in.addRow(self.tr("Client sec&ret:"), self.client_secret_edit)
+        sign_in.addRow(self.tr("Callback p&ort:"), self.port_edit)
+        sign_in.addRow(self.callback_note)
+        sign_in.addRow(sign_in_row)
+        sign_in.addRow(self.sign_in_url)
+        self.sign_in_form = sign_in
+        self.sign_in_box = QGroupBox(self.tr("Sign in through the browser"))
+        self.sign_in_box.setLayout(sign_in)
+        quit_signal = QCoreApplication.instance()
+        if quit_signal is not None:  # quitting must not wait for a browser that never answers
+            quit_signal.aboutToQuit.connect(self.cancel_sign_in)
 
         # -- what every post of this account gets
         self.disclaimer_edit = QPlainTextEdit(account.disclaimer if account else "")
@@ -293,7 +472,9 @@ class AccountEditDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.state_note)
         layout.addWidget(profile_box)
+        layout.addWidget(self.sign_in_box)
         layout.addWidget(posts_box)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
@@ -308,10 +489,16 @@ class AccountEditDialog(QDialog):
         run_in_background(core.list_templates, on_success=self._templates_loaded, parent=self)
         self.secret_looked_up = account is None
         if account is not None:
-            account_id = account.id
+            # The state first, on its own: it needs the keyring only for LinkedIn's expiry.
             run_in_background(
-                lambda: core.secrets.has_any(account_id),
-                on_success=self._secret_found,
+                lambda: core.account_warning(account.id),
+                on_success=self.show_warning,
+                on_error=lambda _exc: None,  # the list says it too
+                parent=self,
+            )
+            run_in_background(
+                lambda: stored_facts(core, account),
+                on_success=self._facts_found,
                 on_error=self._secret_lookup_failed,
                 parent=self,
             )
@@ -350,6 +537,19 @@ class AccountEditDialog(QDialog):
             self.tr("{n} (default)").format(n=default) if default else self.tr("No limit")
         )
         is_mastodon = network == Network.MASTODON
+        self.profile_form.setRowVisible(self.language_edit, network in LANGUAGE_NETWORKS)
+        self.profile_form.setRowVisible(self.visibility_combo, is_mastodon)
+        self.profile_form.setRowVisible(self.server_schedule_check, is_mastodon)
+        self.profile_form.setRowVisible(self.api_version_edit, network == Network.LINKEDIN)
+        self.sign_in_box.setVisible(network in BROWSER_NETWORKS)
+        own_app = network in OWN_APP_NETWORKS
+        for row in (self.client_id_edit, self.client_secret_edit, self.port_edit):
+            self.sign_in_form.setRowVisible(row, own_app)
+        portal = {Network.X: self.tr("From your app in the X developer portal"),
+                  Network.LINKEDIN: self.tr("From your app in the LinkedIn developer portal")}
+        self.client_id_edit.setPlaceholderText(portal.get(network, ""))
+        self._client_secret_placeholder()
+        self._update_callback_note()
         self.read_limit_button.setVisible(is_mastodon)
         self.read_limit_button.setEnabled(is_mastodon and not self._reading_limit)
         if not is_mastodon:
@@ -381,6 +581,11 @@ class AccountEditDialog(QDialog):
             self.utm_example.setPlainText(self._example())
         self.save_button.setEnabled(
             not problem and bool(self.name_edit.text().strip()) and not self._working
+            and not self._signing_in
+        )
+        self.sign_in_button.setEnabled(
+            not problem and bool(self.name_edit.text().strip()) and not self._working
+            and not self._signing_in
         )
 
     def _example(self) -> str:
@@ -433,6 +638,29 @@ class AccountEditDialog(QDialog):
             else self.tr("No token stored")
         )
 
+    def _facts_found(self, facts: StoredFacts) -> None:
+        if facts.keyring_problem is not None:
+            self.secret_looked_up = True
+            self.secret_edit.setPlaceholderText(self.tr("Keyring unavailable"))
+            self.status.error(facts.keyring_problem)
+        else:
+            self._secret_found(facts.has_secret)
+        self.stored_client_id = facts.client_id
+        if facts.client_id and not self.client_id_edit.text():
+            self.client_id_edit.setText(facts.client_id)
+        self.client_secret_stored = facts.has_client_secret
+        self._client_secret_placeholder()
+
+    def show_warning(self, warning: str | None) -> None:
+        """The account's state in one sentence above the form (hidden when all is well)."""
+        if warning and self.network() in BROWSER_NETWORKS:
+            warning = sentence(warning) + " " + self.tr("Sign in… below connects it again.")
+        self.state_note.setText(warning or "")
+        self.state_note.setVisible(bool(warning))
+
+    def warning_text(self) -> str:
+        return self.state_note.text() if self.state_note.isVisibleTo(self) else ""
+
     def _secret_lookup_failed(self, exc: BaseException) -> None:
         self.secret_looked_up = True
         self.secret_edit.setPlaceholderText(self.tr("Keyring unavailable"))
@@ -458,7 +686,7 @@ class AccountEditDialog(QDialog):
     def _limit_done(self) -> None:
         self._reading_limit = False
         self.read_limit_button.setEnabled(self.network() == Network.MASTODON)
-        if not self.isVisible() and not self._working:
+        if not self.isVisible() and not self._working and not self._signing_in:
             self.deleteLater()  # closed while the server was being asked
 
     def _limit_read(self, limit: int) -> None:
@@ -473,6 +701,177 @@ class AccountEditDialog(QDialog):
 
     def limit_text(self) -> str:
         return self.limit_note.text()
+
+    # ---- signing in through the browser ---------------------------------------------------
+
+    def _client_secret_placeholder(self) -> None:
+        network = self.network()
+        if self.client_secret_stored:
+            text = self.tr("A client secret is stored in your system keyring")
+        elif network == Network.LINKEDIN:
+            text = self.tr("Required: from the same app")
+        else:
+            text = self.tr("Optional: only for a confidential (Web App) client")
+        self.client_secret_edit.setPlaceholderText(text)
+
+    def port(self) -> int:
+        text = self.port_edit.text().strip()
+        return int(text) if text.isdigit() and 0 < int(text) < 65536 else REDIRECT_PORT
+
+    def _update_callback_note(self) -> None:
+        if self.network() in OWN_APP_NETWORKS:
+            self.callback_note.setText(
+                self.tr("Register http://127.0.0.1:{port}/callback as the callback (redirect) "
+                        "URL of your app.").format(port=self.port())
+            )
+        else:
+            self.callback_note.setText(
+                self.tr("Curator registers itself on your instance; your browser opens its "
+                        "sign-in page.")
+            )
+
+    def _sign_in_problem(self) -> str:
+        """What must be typed before signing in ("" when nothing)."""
+        network = self.network()
+        if network == Network.MASTODON and not self.server_edit.text().strip():
+            return self.tr("Type the instance’s address first, e.g. mastodon.social.")
+        if network in OWN_APP_NETWORKS and not self.client_id_edit.text().strip():
+            return self.tr("Type your app’s client id first (from the network’s developer "
+                           "portal).")
+        if (network == Network.LINKEDIN and not self.client_secret_edit.text()
+                and not self.client_secret_stored):
+            return self.tr("Type your app’s client secret first (from the LinkedIn developer "
+                           "portal).")
+        return ""
+
+    def sign_in(self) -> None:
+        """Save the profile as typed, then sign in through the browser (in the background)."""
+        if self._signing_in or self._working or not self.save_button.isEnabled():
+            return
+        problem = self._sign_in_problem()
+        if problem:
+            self._sign_in_note(problem, _ERROR_STYLE)
+            return
+        fields = self.settings()
+        network, core, account = self.network(), self.core, self.account
+        self._cancel_sign_in = threading.Event()
+        self._set_signing_in(True)
+        self._sign_in_note(self.tr("Saving the profile…"))
+        if account is None:
+            fields["char_limit"] = fields["char_limit"] or None
+            fields["default_template_id"] = fields["default_template_id"] or None
+
+            def work() -> Account:
+                return core.add_account(network, **fields)
+        else:
+            account_id = account.id
+
+            def work() -> Account:
+                return core.update_account(account_id, network=network, **fields)
+
+        run_in_background(
+            work, on_success=self._saved_for_sign_in, on_error=self._sign_in_failed, parent=self
+        )
+
+    def _saved_for_sign_in(self, account: Account) -> None:
+        # From now on this edits the saved profile, whatever the sign-in gives.
+        self.account = account
+        self.setWindowTitle(self.tr("Edit account"))
+        self.save_button.setText(self.tr("&Save"))
+        self.saved.emit(account)
+        cancel = self._cancel_sign_in
+        if cancel.is_set():  # closed or cancelled while saving
+            self._sign_in_failed(SignInCancelled(self.tr("Sign-in cancelled.")))
+            return
+        typed_id = self.client_id_edit.text().strip()
+        own_app = account.network in OWN_APP_NETWORKS
+        options: dict[str, Any] = {
+            # The stored id as None: X then keeps using the client secret stored with it.
+            "client_id": typed_id if own_app and typed_id != self.stored_client_id else None,
+            "client_secret": (self.client_secret_edit.text() or None) if own_app else None,
+            "redirect_port": self.port() if own_app else None,
+            "open_browser": self.opener,
+            "timeout": SIGN_IN_TIMEOUT,
+            "cancel": cancel,
+        }
+        core, account_id = self.core, account.id
+        self._sign_in_note(self.tr("Waiting for the browser…"))
+        self.cancel_sign_in_button.show()
+        run_in_background(
+            lambda: core.connect_account(account_id, **options),
+            on_success=self._signed_in,
+            on_error=self._sign_in_failed,
+            parent=self,
+        )
+
+    def _browser_opened(self, url: str, ok: bool) -> None:
+        if not self._signing_in:
+            return
+        self.sign_in_url.setText(url)
+        self.sign_in_url.setCursorPosition(0)
+        self.sign_in_url.setToolTip(self.tr("If no browser opened, open this address yourself"))
+        self.sign_in_url.show()
+        if not ok:
+            self._sign_in_note(
+                self.tr("No browser opened: open the address below yourself. Waiting…")
+            )
+
+    def cancel_sign_in(self) -> None:
+        """Stop waiting for the browser: the listener closes, nothing is stored."""
+        self._cancel_sign_in.set()
+
+    def _set_signing_in(self, busy: bool) -> None:
+        self._signing_in = busy
+        self.sign_in_button.setEnabled(not busy)
+        self.network_combo.setEnabled(not busy)
+        self.cancel_sign_in_button.setVisible(False)
+        self.sign_in_url.setVisible(False)
+        self._update()
+
+    def _sign_in_note(self, text: str, style: str = "") -> None:
+        self.sign_in_note.setStyleSheet(style)
+        self.sign_in_note.setText(text)
+
+    def sign_in_text(self) -> str:
+        """What the sign-in row says now ("Waiting for the browser…", the handle, an error)."""
+        return self.sign_in_note.text()
+
+    @property
+    def signing_in(self) -> bool:
+        return self._signing_in
+
+    def _sign_in_done(self) -> None:
+        self._set_signing_in(False)
+        if not self.isVisible() and not self._working and not self._reading_limit:
+            self.deleteLater()  # closed while waiting for the browser
+
+    def _signed_in(self, handle: str) -> None:
+        self._sign_in_done()
+        if self.network() in OWN_APP_NETWORKS:  # what connect_account kept in the keyring
+            self.client_secret_stored = self.client_secret_stored or bool(
+                self.client_secret_edit.text()
+            )
+            self.stored_client_id = self.client_id_edit.text().strip() or self.stored_client_id
+        self.client_secret_edit.clear()
+        self._client_secret_placeholder()
+        self.handle_edit.setText(handle)  # connect_account stored it: a later Save keeps it
+        self.secret_edit.clear()  # a token typed before would replace the new sign-in
+        self.secret_looked_up = True
+        self.secret_edit.setPlaceholderText(self.tr("A token is stored in your system keyring"))
+        self.show_warning(None)
+        shown = handle if handle.startswith("@") else "@" + handle
+        self._sign_in_note(self.tr("Signed in as {handle}: ready to post.").format(handle=shown))
+        if self.account is not None:
+            self.account = replace(self.account, handle=handle)
+            self.saved.emit(self.account)  # the list: its handle and state
+
+    def _sign_in_failed(self, exc: BaseException) -> None:
+        self._sign_in_done()
+        cancelled = isinstance(exc, SignInCancelled) and self._cancel_sign_in.is_set()
+        self._sign_in_note(
+            self.tr("Sign-in cancelled.") if cancelled else errors.describe(exc)[0],
+            "" if cancelled else _ERROR_STYLE,
+        )
 
     # ---- saving --------------------------------------------------------------------------
 
@@ -494,6 +893,11 @@ class AccountEditDialog(QDialog):
             "hashtags": parse_hashtags(self.hashtags_edit.text()),
             # Until the list has loaded the combo says nothing: keep what the account had.
             "default_template_id": int(template_id or 0) if self.templates_loaded else None,
+            # Network options: kept whichever network is shown ("" clears on update).
+            "language": self.language_edit.text().strip(),
+            "visibility": self.visibility_combo.currentData(),
+            "server_schedule": self.server_schedule_check.isChecked(),
+            "api_version": self.api_version_edit.text().strip(),
         }
         return fields
 
@@ -528,8 +932,13 @@ class AccountEditDialog(QDialog):
             return
         core, account_id = self.core, account.id
         self.status.busy(self.tr("Storing the token in the system keyring…"))
+
+        def store() -> None:
+            core.set_account_secret(account_id, secret)
+            core.mark_account_reconnected(account_id)  # a new token: worth trying again
+
         run_in_background(
-            lambda: core.set_account_secret(account_id, secret),
+            store,
             on_success=lambda _a: self._finished(),
             on_error=self._secret_failed,
             parent=self,
@@ -567,32 +976,53 @@ class AccountEditDialog(QDialog):
         self.status.error(errors.describe(exc)[0])
 
     def done(self, result: int) -> None:
+        self.cancel_sign_in()  # closing while the browser is open: stop waiting
         super().done(result)
-        if not self._working and not self._reading_limit:
+        if not self._working and not self._reading_limit and not self._signing_in:
             self.deleteLater()
 
 
 # ---- the list of accounts ------------------------------------------------------------------
 
 RECONNECT, NO_TOKEN, NO_KEYRING = "reconnect", "no-token", "no-keyring"
+EXPIRING, EXPIRED = "expiring", "expired"  # LinkedIn's 60-day sign-in
 
 
-def account_states(core: Curator, accounts: list[Account]) -> dict[int, str]:
-    """Runs in the background: what each account lacks to publish ("" when nothing)."""
-    states: dict[int, str] = {}
+@dataclass(frozen=True)
+class AccountState:
+    """What an account lacks to publish: a state ("" when nothing) and the core's sentence."""
+
+    state: str = ""
+    warning: str = ""  # core.account_warning, when it has one
+
+
+def account_states(core: Curator, accounts: list[Account]) -> dict[int, AccountState]:
+    """Runs in the background: each account's state for the list."""
+    states: dict[int, AccountState] = {}
     keyring_ok = True
     for account in accounts:
         if core.account_needs_reconnect(account.id):
-            states[account.id] = RECONNECT
+            states[account.id] = AccountState(RECONNECT, core.account_warning(account.id) or "")
             continue
         if keyring_ok:
             try:
-                states[account.id] = "" if core.secrets.has_any(account.id) else NO_TOKEN
+                states[account.id] = _keyring_state(core, account)
                 continue
             except KeyringUnavailableError:
                 keyring_ok = False  # one failure says it for every account
-        states[account.id] = NO_KEYRING
+        states[account.id] = AccountState(NO_KEYRING)
     return states
+
+
+def _keyring_state(core: Curator, account: Account) -> AccountState:
+    if not core.secrets.has_any(account.id):
+        return AccountState(NO_TOKEN)
+    warning = core.account_warning(account.id)  # LinkedIn: within a week of its expiry
+    if not warning:
+        return AccountState()
+    expires = token_expires_at(core.secrets, account.id)
+    expired = expires is not None and expires <= core.now()
+    return AccountState(EXPIRED if expired else EXPIRING, warning)
 
 
 def verify_account(core: Curator, account_id: int) -> str:
@@ -608,7 +1038,9 @@ def verify_account(core: Curator, account_id: int) -> str:
 class _StateDelegate(QStyledItemDelegate):
     """Shows an account's state after its label; the item's own text stays the label."""
 
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         super().initStyleOption(option, index)
         state = index.data(StateRole)
         if state:
@@ -706,25 +1138,34 @@ class AccountsDialog(QDialog):
             parent=self,
         )
 
-    def _states_loaded(self, states: dict[int, str]) -> None:
+    def _states_loaded(self, states: dict[int, AccountState]) -> None:
         texts = {
             RECONNECT: self.tr("reconnect needed"),
+            EXPIRING: self.tr("sign-in expires soon"),
+            EXPIRED: self.tr("sign-in expired"),
             NO_TOKEN: self.tr("no token"),
             NO_KEYRING: self.tr("keyring unavailable"),
         }
+        sign_in_again = self.tr("Edit, then Sign in…, connects it again.")
         tips = {
-            RECONNECT: self.tr("The network refused the token: store a new one (Edit), then "
-                               "Verify. Its queued posts wait."),
-            NO_TOKEN: self.tr("Store the account’s token (Edit) before posting from it"),
+            RECONNECT: self.tr("The network refused the token: sign in again or store a new "
+                               "one (Edit). Its queued posts wait."),
+            EXPIRING: sign_in_again,
+            EXPIRED: sign_in_again,
+            NO_TOKEN: self.tr("Sign in or store the account’s token (Edit) before posting "
+                              "from it"),
             NO_KEYRING: self.tr("The system keyring cannot be reached"),
         }
         warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for i in range(self.list.count()):
             item = self.list.item(i)
-            state = states.get(item.data(AccountRole).id, "")
-            item.setData(StateRole, texts.get(state, ""))
-            item.setToolTip(tips.get(state, ""))
-            item.setIcon(warning if state else QIcon())
+            found = states.get(item.data(AccountRole).id, AccountState())
+            item.setData(StateRole, texts.get(found.state, ""))
+            tip = tips.get(found.state, "")
+            if found.state in (EXPIRING, EXPIRED) and found.warning:
+                tip = f"{sentence(found.warning)} {tip}"  # the core's carries the date
+            item.setToolTip(tip)
+            item.setIcon(warning if found.state else QIcon())
         self.states_loaded = True
 
     def state_text(self, row: int) -> str:
@@ -785,6 +1226,12 @@ class AccountsDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.status.error(errors.describe(exc)[0])
+
+    def done(self, result: int) -> None:
+        editor = self.edit_dialog
+        if editor is not None and shiboken6.isValid(editor):
+            editor.cancel_sign_in()  # its browser sign-in must not outlive the dialog
+        super().done(result)
 
     def _open_editor(self, account: Account | None) -> AccountEditDialog:
         dialog = AccountEditDialog(self.core, account, self)
@@ -877,6 +1324,16 @@ class AccountsDialog(QDialog):
         self.reload()
 
 
+def account_warnings(core: Curator) -> list[tuple[Account, str]]:
+    """Runs in the background: every account with a warning (core.account_warning)."""
+    found = []
+    for account in core.list_accounts():
+        warning = core.account_warning(account.id)
+        if warning:
+            found.append((account, warning))
+    return found
+
+
 # ---- the window's Posts menu ---------------------------------------------------------------
 
 
@@ -912,6 +1369,37 @@ class PostsActions(QObject):
         dialog.raise_()
         dialog.activateWindow()
         return dialog
+
+    def warn_about_accounts(self, notifier: Notifier) -> None:
+        """In the background: when accounts need the user (reconnect needed, a LinkedIn
+        sign-in about to expire), say so once through the window's notifications."""
+        core = self.window.core
+        run_in_background(
+            lambda: account_warnings(core),
+            on_success=lambda found: self._warn(notifier, found),
+            on_error=lambda _exc: None,  # a check at start: the Accounts dialog says it too
+            parent=self,
+        )
+
+    def _warn(self, notifier: Notifier, found: list[tuple[Account, str]]) -> None:
+        if not found:
+            return
+        # A click on the notice (tray) or its link (banner) opens the Accounts dialog.
+        # PySide6 takes the slot's name as str (its stubs say bytes, which it refuses).
+        QDesktopServices.setUrlHandler(
+            ACCOUNTS_LINK.split(":")[0], self, "open_link"  # type: ignore[arg-type]
+        )
+        title = (self.tr("An account needs you") if len(found) == 1
+                 else self.tr("{n} accounts need you").format(n=len(found)))
+        text = " ".join(sentence(warning) for _account, warning in found)
+        notifier.notify(title, text, link=ACCOUNTS_LINK, failed=True,
+                        link_text=self.tr("Open Accounts…"))
+
+    @Slot(QUrl)
+    def open_link(self, url: QUrl) -> None:
+        """curator:accounts (a notification's link) opens the Accounts dialog."""
+        if url.toString() == ACCOUNTS_LINK:
+            self.show_accounts()
 
     def show_templates(self) -> TemplatesDialog:
         """Open the Templates dialog (one at a time)."""

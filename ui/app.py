@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Deleted drafts stay undoable for a month, then go.
     tasks.run_in_background(core.purge_deleted_drafts, on_error=lambda _exc: None)
     window.show()
+    # Accounts that need the user (reconnect, LinkedIn expiry): one notice, in the background.
+    window.post_actions.warn_about_accounts(window.publishing.notifier)
     previous_hook = sys.excepthook
     sys.excepthook = _crash_handler(window)
     try:

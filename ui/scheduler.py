@@ -292,13 +292,15 @@ class Notification:
     link: str | None
     failed: bool
     where: str  # "tray" or "window"
+    link_text: str | None = None  # what the link says (default: its address)
 
 
 def _notice_html(note: Notification) -> str:
     body = html.escape(note.text)
     if note.link:
         link = html.escape(note.link, quote=True)
-        body += f'<br><a href="{link}">{link}</a>'
+        label = html.escape(note.link_text) if note.link_text else link
+        body += f'<br><a href="{link}">{label}</a>'
     style = f' style="{_ERROR_STYLE}"' if note.failed else ""
     return f"<b{style}>{html.escape(note.title)}</b><br>{body}"
 
@@ -378,9 +380,9 @@ class Notifier(QObject):
         self._tray_link: str | None = None
 
     def notify(self, title: str, text: str, *, link: str | None = None,
-               failed: bool = False) -> Notification:
+               failed: bool = False, link_text: str | None = None) -> Notification:
         where = "tray" if self.tray_available() else "window"
-        note = Notification(title, text, link, failed, where)
+        note = Notification(title, text, link, failed, where, link_text)
         self.shown.append(note)
         if where == "tray":
             tray = self._tray()

@@ -84,7 +84,7 @@ SERVER_SCHEDULE_MARGIN = timedelta(minutes=6)
 SCHEDULED_PREFIX = "scheduled:"
 TOO_SOON = "Scheduled at"  # the field name in Mastodon's too-soon 422 text
 SCHEDULED_PAGES = 8  # 40 a page; Mastodon keeps at most 300 scheduled statuses an account
-DEFAULT_SCOPES = "read:accounts write:statuses"
+DEFAULT_SCOPES = "read:accounts read:statuses write:statuses"
 _RETRYABLE_4XX = (408, 425, 429)
 
 

@@ -258,3 +258,183 @@ def test_remove_asks_first(window, core, qtbot):
     click(qtbot, next(b for b in box.buttons() if b.text() == "&Remove"))
     qtbot.waitUntil(lambda: len(dialog.accounts()) == 1)
     assert [a.name for a in core.list_accounts()] == ["LinkedIn de Ana"]
+
+
+# ---- network options -------------------------------------------------------------------------
+
+
+def test_network_options_round_trip(window, core, qtbot):
+    from curator.connectors.linkedin import DEFAULT_LINKEDIN_VERSION
+
+    dialog = open_dialog(window, qtbot)
+    editor = open_editor(dialog, qtbot)
+    form = editor.profile_form
+    assert form.isRowVisible(editor.language_edit) and form.isRowVisible(editor.visibility_combo)
+    assert not form.isRowVisible(editor.api_version_edit)
+    assert [editor.visibility_combo.itemData(i) for i in range(4)] == [
+        "public", "unlisted", "private", "direct"]
+    assert editor.visibility_combo.itemText(2) == "Followers only"
+    editor.name_edit.setText("Mastodon en español")
+    editor.language_edit.setText("es")
+    editor.visibility_combo.setCurrentIndex(editor.visibility_combo.findData("unlisted"))
+    click(qtbot, editor.server_schedule_check)
+    save(qtbot, editor)
+    qtbot.waitUntil(lambda: len(dialog.accounts()) == 1)
+    account = core.get_account("Mastodon en español")
+    assert (account.language, account.visibility, account.server_schedule) == (
+        "es", "unlisted", True)
+
+    editor = open_editor(dialog, qtbot, account)
+    assert editor.language_edit.text() == "es"
+    assert editor.visibility_combo.currentData() == "unlisted"
+    assert editor.server_schedule_check.isChecked()
+    editor.language_edit.setText("pt-BR")
+    editor.server_schedule_check.setChecked(False)
+    save(qtbot, editor)
+    qtbot.waitUntil(lambda: core.get_account(account.id).language == "pt-BR")
+    assert not core.get_account(account.id).server_schedule
+
+    editor = open_editor(dialog, qtbot)
+    set_network(editor, Network.LINKEDIN)
+    assert form is not editor.profile_form
+    assert editor.profile_form.isRowVisible(editor.api_version_edit)
+    assert not editor.profile_form.isRowVisible(editor.language_edit)
+    assert not editor.profile_form.isRowVisible(editor.server_schedule_check)
+    assert editor.api_version_edit.placeholderText() == f"{DEFAULT_LINKEDIN_VERSION} (default)"
+    editor.name_edit.setText("LinkedIn de Lucía")
+    editor.api_version_edit.setText("202601")
+    save(qtbot, editor)
+    qtbot.waitUntil(lambda: len(dialog.accounts()) == 2)
+    linkedin = core.get_account("LinkedIn de Lucía")
+    assert linkedin.api_version == "202601"
+    editor = open_editor(dialog, qtbot, linkedin)
+    assert editor.api_version_edit.text() == "202601"
+    editor.api_version_edit.clear()  # back to Curator's own
+    save(qtbot, editor)
+    qtbot.waitUntil(lambda: core.get_account(linkedin.id).api_version is None)
+
+    editor = open_editor(dialog, qtbot)
+    set_network(editor, Network.BLUESKY)
+    assert editor.profile_form.isRowVisible(editor.language_edit)
+    assert not editor.profile_form.isRowVisible(editor.visibility_combo)
+    editor.name_edit.setText("Bluesky de Lucía")
+    editor.language_edit.setText("es")
+    save(qtbot, editor)
+    qtbot.waitUntil(lambda: len(dialog.accounts()) == 3)
+    assert core.get_account("Bluesky de Lucía").language == "es"
+
+
+def test_bad_language_tag_and_api_version_show_the_cores_error(window, core, qtbot):
+    dialog = open_dialog(window, qtbot)
+    editor = open_editor(dialog, qtbot)
+    editor.name_edit.setText("Mastodon de Íñigo")
+    editor.language_edit.setText("español")
+    click(qtbot, editor.save_button)
+    qtbot.waitUntil(lambda: editor.status.error_text() != "")
+    assert editor.status.error_text() == (
+        "'español' is not a language tag: use one like es, en or pt-BR.")
+    assert editor.isVisible() and core.list_accounts() == []
+
+    editor.language_edit.setText("es")
+    set_network(editor, Network.LINKEDIN)
+    editor.api_version_edit.setText("2026-07")
+    click(qtbot, editor.save_button)
+    qtbot.waitUntil(lambda: "not a LinkedIn API version" in editor.status.error_text())
+    assert core.list_accounts() == []
+    editor.api_version_edit.setText("202607")
+    save(qtbot, editor)
+    assert core.get_account("Mastodon de Íñigo").api_version == "202607"
+
+
+# ---- signing in through the browser (what needs no keyring) --------------------------------
+
+
+def test_sign_in_section_follows_the_network(window, qtbot):
+    dialog = open_dialog(window, qtbot)
+    editor = open_editor(dialog, qtbot)
+    form = editor.sign_in_form
+    assert editor.sign_in_box.isVisibleTo(editor)  # Mastodon
+    assert not form.isRowVisible(editor.client_id_edit)
+    assert "registers itself on your instance" in editor.callback_note.text()
+    set_network(editor, Network.X)
+    assert form.isRowVisible(editor.client_id_edit) and form.isRowVisible(editor.port_edit)
+    assert editor.port_edit.text() == "8421"
+    assert editor.callback_note.text() == (
+        "Register http://127.0.0.1:8421/callback as the callback (redirect) URL of your app.")
+    editor.port_edit.setText("9876")
+    assert "http://127.0.0.1:9876/callback" in editor.callback_note.text()
+    assert editor.client_secret_edit.echoMode() == editor.client_secret_edit.EchoMode.Password
+    assert "Optional" in editor.client_secret_edit.placeholderText()
+    set_network(editor, Network.LINKEDIN)
+    assert "Required" in editor.client_secret_edit.placeholderText()
+    assert "LinkedIn developer portal" in editor.client_id_edit.placeholderText()
+    for network in (Network.BLUESKY, Network.WEBHOOK):
+        set_network(editor, network)
+        assert not editor.sign_in_box.isVisibleTo(editor)
+    editor.reject()
+
+
+def test_sign_in_says_what_is_missing_before_anything_starts(window, core, qtbot):
+    dialog = open_dialog(window, qtbot)
+    editor = open_editor(dialog, qtbot)
+    editor.name_edit.setText("Mastodon de Ana")
+    click(qtbot, editor.sign_in_button)
+    assert editor.sign_in_text() == "Type the instance’s address first, e.g. mastodon.social."
+    set_network(editor, Network.X)
+    click(qtbot, editor.sign_in_button)
+    assert "client id first" in editor.sign_in_text()
+    set_network(editor, Network.LINKEDIN)
+    editor.client_id_edit.setText("77abc")
+    click(qtbot, editor.sign_in_button)
+    assert "client secret first" in editor.sign_in_text()
+    assert not editor.signing_in and core.list_accounts() == []  # nothing saved either
+    editor.reject()
+
+
+def test_reconnect_needed_shows_in_list_and_editor_and_once_at_start(window, core, qtbot):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    from curator._publishing import ACCOUNT_RECONNECT
+    from ui.accounts import ACCOUNTS_LINK
+
+    core.add_account("bluesky", name="Bluesky tranquilo")
+    account = core.add_account("mastodon", name="Mastodon de Lucía",
+                               api_base="https://mastodon.example")
+    core.publisher.set_account_state(account.id, ACCOUNT_RECONNECT)
+
+    notifier = window.publishing.notifier
+    notifier.tray_available = lambda: False  # the window's banner, as offscreen anyway
+    window.post_actions.warn_about_accounts(notifier)
+    qtbot.waitUntil(lambda: len(notifier.shown) == 1)
+    note = notifier.shown[0]
+    assert note.title == "An account needs you" and note.failed
+    assert note.text == ("Mastodon refused the sign-in of Mastodon de Lucía: reconnect the "
+                         "account (its queued posts wait).")
+    assert note.link == ACCOUNTS_LINK
+    assert "Mastodon de Lucía" in notifier.banner.text()
+    assert "Open Accounts…" in notifier.banner.text() and "curator:accounts</a>" not in \
+        notifier.banner.text()
+    # Its link opens the Accounts dialog.
+    assert window.post_actions.accounts_dialog is None
+    QDesktopServices.openUrl(QUrl(ACCOUNTS_LINK))
+    dialog = window.post_actions.accounts_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.loaded and dialog.states_loaded)
+
+    row = next(i for i, a in enumerate(dialog.accounts()) if a.name == "Mastodon de Lucía")
+    assert dialog.state_text(row) == "reconnect needed"
+    assert not dialog.list.item(row).icon().isNull()
+    assert "sign in again" in dialog.list.item(row).toolTip()
+    editor = open_editor(dialog, qtbot, account)
+    qtbot.waitUntil(lambda: editor.warning_text() != "")
+    assert editor.warning_text() == (
+        "Mastodon refused the sign-in of Mastodon de Lucía: reconnect the account (its "
+        "queued posts wait). Sign in… below connects it again.")
+    editor.reject()
+
+    # Nothing to say: no notice at all.
+    core.mark_account_reconnected(account.id)
+    window.post_actions.warn_about_accounts(notifier)
+    qtbot.wait(300)
+    assert len(notifier.shown) == 1

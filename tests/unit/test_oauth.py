@@ -7,6 +7,7 @@ import base64
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -147,6 +148,28 @@ def test_loopback_times_out_and_releases_the_port() -> None:
         requests.get(uri + "?code=tarde&state=s", timeout=2)
 
 
+def test_loopback_cancel_stops_the_wait_within_a_second_and_closes_the_port() -> None:
+    lr = oauth.LoopbackRedirect("s")
+    uri = lr.redirect_uri
+    cancel = threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(oauth.SignInCancelled, match="^Sign-in cancelled.$"):
+        lr.wait(60, cancel)
+    assert time.monotonic() - started < 1.0  # not the 60 s timeout
+    with pytest.raises(requests.ConnectionError):
+        requests.get(uri + "?code=tarde&state=s", timeout=2)
+
+
+def test_loopback_already_cancelled_does_not_wait() -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(oauth.SignInCancelled):
+        oauth.LoopbackRedirect("s").wait(60, cancel)
+    oauth.raise_if_cancelled(None)  # no event: never cancelled
+    oauth.raise_if_cancelled(threading.Event())
+
+
 # ---- a whole sign-in against the local X server ----------------------------------------------
 
 
@@ -243,3 +266,20 @@ def test_no_browser_is_a_clear_error(server: XServer) -> None:
     config = oauth_config(CLIENT_ID, api_base=server.url, authorize_endpoint=server.authorize_url)
     with pytest.raises(oauth.OAuthError, match="No web browser"):
         oauth.sign_in(config, lambda url: False, requests.Session())
+
+
+def test_sign_in_cancelled_while_waiting_asks_for_no_token(server: XServer) -> None:
+    config = oauth_config(CLIENT_ID, api_base=server.url, authorize_endpoint=server.authorize_url)
+    cancel = threading.Event()
+    opened: list[str] = []
+
+    def open_browser(url: str) -> bool:  # the user never answers; then presses Cancel
+        opened.append(url)
+        threading.Timer(0.2, cancel.set).start()
+        return True
+
+    started = time.monotonic()
+    with pytest.raises(oauth.SignInCancelled, match="cancelled"):
+        oauth.sign_in(config, open_browser, requests.Session(), cancel=cancel)
+    assert time.monotonic() - started < 1.5
+    assert len(opened) == 1 and server.token_requests == []

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -134,6 +135,53 @@ def test_x_needs_a_client_id_and_times_out_clearly(core: Curator, store: SecretS
         assert store.kinds(acc.id) == []
 
 
+def never_answers(cancel: threading.Event, after: float = 0.2) -> Any:
+    """A browser the user never signs in with: the user presses Cancel after `after` s."""
+
+    def open_browser(url: str) -> bool:
+        threading.Timer(after, cancel.set).start()
+        return True
+
+    return open_browser
+
+
+def test_cancel_stops_a_waiting_sign_in_and_stores_nothing(core: Curator,
+                                                           store: SecretStore) -> None:
+    with XServer() as srv:
+        acc = core.add_account("x", name="Lucía en X", api_base=srv.url)
+        core.publisher.set_account_state(acc.id, ACCOUNT_RECONNECT)
+        cancel = threading.Event()
+        started = time.monotonic()
+        with pytest.raises(SignInCancelled, match="^Sign-in cancelled.$"):
+            core.connect_account(acc.id, client_id=CLIENT_ID, client_secret="secreto-ñ",
+                                 open_browser=never_answers(cancel), timeout=60,
+                                 redirect_port=0, cancel=cancel)
+        assert time.monotonic() - started < 1.5  # not the 60 s timeout
+        assert store.kinds(acc.id) == []  # not even the client secret
+        assert srv.token_requests == []
+        assert core.account_needs_reconnect(acc.id)  # still: nothing was fixed
+        assert core.get_account(acc.id).handle is None
+        # The listener is gone: the same port is free for the next sign-in at once.
+        again = threading.Event()
+        again.set()
+        with pytest.raises(SignInCancelled):  # cancelled before any browser opens
+            core.connect_account(acc.id, client_id=CLIENT_ID, open_browser=browser({}),
+                                 redirect_port=0, cancel=again)
+        assert srv.authorize_requests == []
+
+
+def test_cancel_during_a_mastodon_sign_in_keeps_no_secret(core: Curator,
+                                                          store: SecretStore) -> None:
+    with MastodonServer() as srv:
+        acc = core.add_account("mastodon", name="M", api_base=srv.url)
+        cancel = threading.Event()
+        with pytest.raises(SignInCancelled, match="cancelled"):
+            core.connect_account(acc.id, open_browser=never_answers(cancel), timeout=60,
+                                 cancel=cancel)
+        assert len(srv.apps) == 1  # registered, but its secret is not kept
+        assert store.kinds(acc.id) == [] and srv.token_requests == []
+
+
 def test_endpoints_default_to_the_real_hosts_and_follow_api_base(core: Curator) -> None:
     x = core.add_account("x", name="X real")
     assert endpoints(x, {}) == ("https://x.com/i/oauth2/authorize",
@@ -163,7 +211,7 @@ def test_mastodon_registers_the_app_then_signs_in(core: Curator, store: SecretSt
                                     timeout=10) == "lucia"
         assert len(srv.apps) == 1
         app = srv.apps[0]
-        assert app["scopes"] == ["read:accounts", "write:statuses"]
+        assert app["scopes"] == ["read:accounts", "read:statuses", "write:statuses"]
         assert app["redirect_uri"].startswith("http://127.0.0.1:")
         assert store.get(acc.id, "client_secret") == app["client_secret"]
         session = json.loads(store.get(acc.id, "session") or "{}")
