@@ -28,7 +28,9 @@ SENTENCE = "La campaña publicó sus cifras. ¿Cuadran con el presupuesto? No de
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that keeps secrets in this process only."""
 
-    priority = 1  # type: ignore[assignment]
+    # 0: never chosen nor chained by keyring's own discovery (a subclass registers itself),
+    # so later tests still find the real Secret Service as the default.
+    priority = 0  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()
