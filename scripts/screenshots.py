@@ -191,6 +191,24 @@ def _add_profiles(core) -> None:
     )
 
 
+def _add_tokens(core) -> None:
+    """Made-up tokens in the (throwaway) keyring: X ready, LinkedIn's sign-in ending in four
+    days. Without a keyring the accounts show "keyring unavailable" instead."""
+    from datetime import timedelta
+
+    from curator.connectors.linkedin import save_token
+    from curator.errors import KeyringUnavailableError
+
+    try:
+        core.secrets.check()
+    except KeyringUnavailableError:
+        return
+    core.set_account_secret("Ana en X", "token-de-ejemplo-x")
+    linkedin = core.get_account("Ana en LinkedIn")
+    save_token(core.secrets, linkedin.id, "token-de-ejemplo-li",
+               expires_in=timedelta(days=4).total_seconds(), now=core.now())
+
+
 def _annotate_shown(app, window) -> None:
     """Type the commentary and note under the reader, as a user would, until "Saved"."""
     panel = window.annotations
@@ -276,10 +294,12 @@ def _queue(app, window, path: Path) -> None:
     queue_window.close()
 
 
-def _accounts(app, window, path: Path) -> None:
+def _accounts(app, window, path: Path, list_path: Path) -> None:
     window.post_actions.accounts_action.trigger()
     dialog = window.post_actions.accounts_dialog
-    _wait(app, lambda: dialog.isVisible() and dialog.loaded)
+    _wait(app, lambda: dialog.isVisible() and dialog.loaded and dialog.states_loaded)
+    dialog.resize(760, 300)
+    _save(dialog, list_path)  # Ana en Mastodon: reconnect needed (its token was revoked)
     names = [a.name for a in dialog.accounts()]
     dialog.list.setCurrentRow(names.index("Ana en LinkedIn"))
     editor = dialog.edit_account()
@@ -289,10 +309,39 @@ def _accounts(app, window, path: Path) -> None:
     dialog.close()
 
 
+def _in_private_keyring(argv: list[str]) -> None:
+    """Run this script again inside a throwaway D-Bus session and gnome-keyring (as
+    scripts/test.sh does), so the account screenshots show real keyring states; never the
+    desktop's keyring. Returns only when those tools are missing (states then read
+    "keyring unavailable")."""
+    import shutil
+    import subprocess
+
+    if os.environ.get("CURATOR_SCREENSHOT_KEYRING") or not (
+        shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")
+    ):
+        return
+    with tempfile.TemporaryDirectory(prefix="curator-shots-keyring.") as home:
+        for sub in ("run", "data"):
+            os.mkdir(os.path.join(home, sub), 0o700)
+        env = {**os.environ, "CURATOR_SCREENSHOT_KEYRING": "1",
+               "XDG_RUNTIME_DIR": os.path.join(home, "run"),
+               "XDG_DATA_HOME": os.path.join(home, "data"),
+               "KEYRING_PASS": os.urandom(16).hex()}
+        env.pop("PYTHON_KEYRING_BACKEND", None)
+        script = ('printf %s "$KEYRING_PASS" | gnome-keyring-daemon --unlock '
+                  '--components=secrets >/dev/null || exit 1; unset KEYRING_PASS; '
+                  'exec "$0" "$@"')
+        rc = subprocess.call(["dbus-run-session", "--", "sh", "-c", script, sys.executable,
+                              __file__, *argv], env=env)
+    raise SystemExit(rc)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)
+    _in_private_keyring(sys.argv[1:] if argv is None else argv)
 
     from feedserver import FeedServer
     from PySide6.QtCore import QLocale
@@ -321,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
             url = server.add(f"/feeds/{name}", (FEEDS / name).read_bytes(), content_type=kind)
             core.add_feed(url, folder=folder, role=role, fetch=False)
         _add_profiles(core)
+        _add_tokens(core)
         # One feed that has gone away, to show how a failing feed looks.
         core.add_feed(
             server.status("/old-blog/feed.xml", 404, "Not found"), title="Old blog", fetch=False
@@ -344,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         _composer(app, window, item_id, args.out / "composer.png")
         _drafts(app, window, args.out / "drafts.png")
         _queue(app, window, args.out / "queue.png")
-        _accounts(app, window, args.out / "accounts.png")
+        _accounts(app, window, args.out / "accounts.png", args.out / "accounts-list.png")
         window.activateWindow()
         app.setPalette(dark_palette())
         window.reader.show_item(window.reader.item)  # the HTML picks up the new link colour
