@@ -147,7 +147,7 @@ class CurationStore:
                           ) -> dict[str, Any]:
         known = {*_ACCOUNT_TEXT, "char_limit", "disclaimer", "disclaimer_mandatory",
                  "utm_skip_domains", "hashtags", "default_template_id", "language",
-                 "visibility", "server_schedule", "api_version"}
+                 "visibility", "server_schedule", "api_version", "timezone"}
         unknown = set(settings) - known
         if unknown:
             raise CuratorError(f"An account has no setting named {sorted(unknown)[0]!r}.")
@@ -175,6 +175,10 @@ class CurationStore:
                 out[key] = value or None
             elif key == "server_schedule":
                 out[key] = int(bool(value))
+            elif key == "timezone":  # "" or None: this computer's zone
+                from .slots import check_timezone
+
+                out[key] = check_timezone(value) if (value or "").strip() else None
             else:  # language, visibility, api_version
                 out[key] = _network_option(key, value)
         return out
@@ -510,6 +514,7 @@ def _account(r: sqlite3.Row) -> Account:
         created_at=from_iso(r["created_at"]),  # type: ignore[arg-type]
         language=r["language"], visibility=r["visibility"],
         server_schedule=bool(r["server_schedule"]), api_version=r["api_version"],
+        timezone=r["timezone"], paused=bool(r["paused"]),
     )
 
 

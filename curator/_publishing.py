@@ -20,6 +20,11 @@ running at the same moment:
   network dedups by the post's Idempotency-Key) sends it again with the same key, and any
   other connector leaves it for the user (needs_attention).
 
+Two kinds of scheduled post are not claimed: those of a paused account, and (when the
+caller passes an overdue grace) those held as *overdue*: never tried, and due more than the
+grace ago although they were queued before their time (the computer was off or asleep). A
+week of missed posts never goes out in one burst: they wait for the user (overdue_clause).
+
 Time is explicit: every function takes `now` (UTC); dates are stored as UTC ISO strings.
 """
 
@@ -103,6 +108,27 @@ def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> tim
     return delay
 
 
+def overdue_clause(p: str = "") -> str:
+    """SQL (`p`: the posts table's alias; named parameter :cutoff = now - grace): a scheduled
+    post never tried whose time passed before the cutoff, although it was queued ahead of its
+    time. A post queued for a time already past is due now, never overdue: `queue add --at`
+    with a past time still means "send it". The later of scheduled_at and next_attempt_at
+    counts, so a post retried by the user (due now) and a Mastodon post awaiting its hand-over
+    to the server (due at once, its time ahead) are not overdue."""
+    q = f"{p}." if p else ""
+    due = f"MAX({q}scheduled_at, {q}next_attempt_at)"
+    return f"({q}attempts = 0 AND {due} < :cutoff AND {q}scheduled_at > {q}created_at)"
+
+
+def first_attempt_at(account: Account, at: datetime, now: datetime, *,
+                     thread: bool = False) -> datetime:
+    """When publish_due first takes a post up: at its time, or at once when it is handed to
+    the network's own scheduler (Mastodon with server scheduling, far enough ahead)."""
+    handoff = (account.network is Network.MASTODON and account.server_schedule
+               and not thread and at - now > SERVER_HANDOFF_LEAD)
+    return now if handoff else at
+
+
 def _aware(d: datetime, what: str) -> datetime:
     if d.tzinfo is None or d.utcoffset() is None:
         raise CuratorError(f"The {what} needs a time zone (for example 2024-06-01T09:00+02:00).")
@@ -131,6 +157,20 @@ def _post(r: sqlite3.Row) -> Post:
 
 
 @dataclass(frozen=True)
+class QueueEntry:
+    """One post to queue: the account's final text for a draft, and when."""
+
+    draft: Draft
+    account: Account
+    text: str
+    at: datetime
+    link: str | None = None
+    thread: Sequence[str] = ()
+    description: str | None = None
+    thumbnail_url: str | None = None
+
+
+@dataclass(frozen=True)
 class _Claimed:
     row: sqlite3.Row
     claimed_at: str
@@ -148,25 +188,33 @@ class Publisher:
     def queue(self, draft: Draft, account: Account, text: str, at: datetime,
               now: datetime, *, link: str | None = None, thread: Sequence[str] = (),
               description: str | None = None, thumbnail_url: str | None = None) -> Post:
-        at = _aware(at, "scheduled time")
-        if not text.strip():
-            raise CuratorError("The post is empty: write something before queuing it.")
-        handoff = (account.network is Network.MASTODON and account.server_schedule
-                   and not thread and at - now > SERVER_HANDOFF_LEAD)
-        first_attempt = now if handoff else at
+        entry = QueueEntry(draft, account, text, at, link=link, thread=thread,
+                           description=description, thumbnail_url=thumbnail_url)
+        return self.queue_many([entry], now)[0]
+
+    def queue_many(self, entries: Sequence[QueueEntry], now: datetime) -> list[Post]:
+        """Queue several posts in one transaction: all of them, or (on any error) none."""
+        checked = []
+        for e in entries:
+            if not e.text.strip():
+                raise CuratorError("The post is empty: write something before queuing it.")
+            checked.append((e, _aware(e.at, "scheduled time")))
+        ids = []
         with self.db.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO posts (draft_id, account_id, account_name, network, text, link, "
-                "title, description, thumbnail_url, language, thread, scheduled_at, state, "
-                "next_attempt_at, idempotency_key, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)",
-                (draft.id, account.id, account.name, account.network.value, text,
-                 link, draft.item_title, description if link else None,
-                 thumbnail_url if link else None, account.language,
-                 json.dumps(list(thread), ensure_ascii=False), iso(at), iso(first_attempt),
-                 str(uuid.uuid4()), iso(now)))
-            post_id = int(cur.lastrowid or 0)
-        return self.get(post_id)
+            for e, at in checked:
+                first = first_attempt_at(e.account, at, now, thread=bool(e.thread))
+                cur = db.execute(
+                    "INSERT INTO posts (draft_id, account_id, account_name, network, text, "
+                    "link, title, description, thumbnail_url, language, thread, scheduled_at, "
+                    "state, next_attempt_at, idempotency_key, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)",
+                    (e.draft.id, e.account.id, e.account.name, e.account.network.value, e.text,
+                     e.link, e.draft.item_title, e.description if e.link else None,
+                     e.thumbnail_url if e.link else None, e.account.language,
+                     json.dumps(list(e.thread), ensure_ascii=False), iso(at), iso(first),
+                     str(uuid.uuid4()), iso(now)))
+                ids.append(int(cur.lastrowid or 0))
+        return [self.get(post_id) for post_id in ids]
 
     def get(self, post_id: int) -> Post:
         row = self.db.conn.execute(
@@ -242,29 +290,36 @@ class Publisher:
         *,
         rng: random.Random | None = None,
         limit: int | None = None,
+        overdue_grace: timedelta | None = None,
     ) -> list[PublishOutcome]:
         """Recover posts a dead process left in `publishing`, then send every post due at
         `now`, one claim at a time. A failure is a value in the outcomes, never an exception
-        (only storage errors raise)."""
+        (only storage errors raise). Posts of paused accounts are left alone; with an
+        `overdue_grace`, so are posts overdue by more than it (overdue_clause)."""
         now = _aware(now, "time")
         rng = rng or random.Random()
         me = claimer_id()
         outcomes = self._recover(now, me, account_for, connector_for)
         connectors: dict[int, Any] = {}
         while limit is None or len(outcomes) < limit:
-            claimed = self._claim_next(now, me)
+            claimed = self._claim_next(now, me, overdue_grace)
             if claimed is None:
                 break
             outcomes.append(self._send(claimed, now, rng, account_for, connector_for,
                                        connectors))
         return outcomes
 
-    def _claim_next(self, now: datetime, me: str) -> _Claimed | None:
+    def _claim_next(self, now: datetime, me: str, overdue_grace: timedelta | None = None
+                    ) -> _Claimed | None:
         at = iso(now)
+        held = "" if overdue_grace is None else f"AND NOT {overdue_clause()}"
+        cutoff = iso(now - (overdue_grace or timedelta()))
         with self.db.transaction() as db:  # BEGIN IMMEDIATE: one claimer at a time
             row = db.execute(
-                "SELECT id FROM posts WHERE state = 'scheduled' AND next_attempt_at <= ? "
-                "ORDER BY next_attempt_at, id LIMIT 1", (at,)).fetchone()
+                "SELECT id FROM posts WHERE state = 'scheduled' AND next_attempt_at <= :now "
+                "AND NOT EXISTS (SELECT 1 FROM accounts pa WHERE pa.id = posts.account_id "
+                f"AND pa.paused = 1) {held} ORDER BY next_attempt_at, id LIMIT 1",
+                {"now": at, "cutoff": cutoff}).fetchone()
             if row is None:
                 return None
             cur = db.execute(

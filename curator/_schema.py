@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-VERSION = 6
+VERSION = 7
 
 # Dates are ISO 8601 UTC strings ("2024-06-01T12:00:00Z"): they sort as text and read well.
 SCHEMA = """
@@ -180,6 +180,24 @@ ALTER TABLE accounts ADD COLUMN server_schedule INTEGER NOT NULL DEFAULT 0;  -- 
 ALTER TABLE accounts ADD COLUMN api_version TEXT;       -- LinkedIn-Version (YYYYMM)
 -- 1: handed to the network's own scheduler (Mastodon), which posts it at scheduled_at.
 ALTER TABLE posts ADD COLUMN server_scheduled INTEGER NOT NULL DEFAULT 0;
+
+-- ---- scheduling (v7) --------------------------------------------------------------------
+ALTER TABLE accounts ADD COLUMN timezone TEXT;    -- IANA name; NULL: the computer's zone
+ALTER TABLE accounts ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;  -- 1: nothing is published
+-- Weekly posting slots, local time in the account's zone. An account with none uses
+-- curator.slots.DEFAULT_SLOTS.
+CREATE TABLE slots (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),  -- 0 = Monday
+    time TEXT NOT NULL,                                         -- 'HH:MM'
+    PRIMARY KEY (account_id, weekday, time)
+);
+-- Small settings the GUI and the CLI share (the overdue grace, the content mix): JSON values.
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE INDEX posts_account_queue ON posts (account_id, scheduled_at) WHERE state = 'scheduled';
 """
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -218,11 +236,15 @@ def _v4_publishing(db: sqlite3.Connection) -> None:
 
 
 def _v5_network_options(db: sqlite3.Connection) -> None:
-    _run(db, _section("-- ---- network options (v6)"))
+    _run(db, _section("-- ---- network options (v6)", "-- ---- scheduling (v7)"))
+
+
+def _v6_scheduling(db: sqlite3.Connection) -> None:
+    _run(db, _section("-- ---- scheduling (v7)"))
 
 
 # MIGRATIONS[n] upgrades a database at version n to n + 1.
 MIGRATIONS: dict[int, Migration] = {
     1: _v1_fetch_seconds, 2: _v2_hidden_index, 3: _v3_curation, 4: _v4_publishing,
-    5: _v5_network_options,
+    5: _v5_network_options, 6: _v6_scheduling,
 }

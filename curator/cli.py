@@ -126,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     ta.add_argument("--segment", default="", help='audience segment ("CFOs", "engineers")')
     _accounts_parser(sub, common)
     _publishing_parser(sub, common)
+    _scheduling_parser(sub, common)
+    _plan_parser(sub, common)
     return p
 
 
@@ -143,6 +145,9 @@ def _accounts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     _api_base_options(aa)
     _network_options(aa)
     aa.add_argument("--secret-stdin", action="store_true", help=secret_help)
+    aa.add_argument("--timezone", metavar="ZONE",
+                    help="IANA time zone of its posting slots, e.g. Europe/Madrid "
+                    "(default: this computer's)")
     asub.add_parser("list", parents=[common], help="list accounts (never their secrets)")
     av = asub.add_parser("verify", parents=[common],
                          help="sign in with the stored secret and show the handle")
@@ -154,6 +159,8 @@ def _accounts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     ae.add_argument("--handle", help='a new handle ("" for none)')
     _api_base_options(ae)
     _network_options(ae)
+    ae.add_argument("--timezone", metavar="ZONE",
+                    help='IANA time zone of its posting slots ("" for this computer\'s)')
     ae.add_argument("--secret-stdin", action="store_true",
                     help=secret_help + " (replaces its secrets)")
     ac = asub.add_parser("connect", parents=[common],
@@ -600,6 +607,7 @@ def accounts_add(app, args) -> int:  # type: ignore[no-untyped-def]
                         api_base=args.api_base, language=args.language,
                         visibility=args.visibility, server_schedule=bool(args.server_schedule),
                         api_version=args.api_version, disclaimer=args.disclaimer or "",
+                        timezone=args.timezone,
                         disclaimer_mandatory=bool(args.mandatory_disclaimer), secret=secret)
     stored = " (secret stored in the system keyring)" if secret is not None else ""
     _emit(args, _account_json(a, secret is not None),
@@ -652,6 +660,7 @@ def accounts_edit(app, args) -> int:  # type: ignore[no-untyped-def]
     a = app.update_account(a.id, name=args.new_name, handle=args.handle, api_base=args.api_base,
                            language=args.language, visibility=args.visibility,
                            server_schedule=args.server_schedule, api_version=args.api_version,
+                           timezone=args.timezone,
                            disclaimer=args.disclaimer,
                            disclaimer_mandatory=args.mandatory_disclaimer)
     if secret is not None:
@@ -704,16 +713,42 @@ def _publishing_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     qsub = queue.add_subparsers(dest="action", metavar="ACTION", required=True)
     qa = qsub.add_parser("add", parents=[common], help="schedule a draft for an account")
     qa.add_argument("draft", type=int, metavar="DRAFT_ID")
-    qa.add_argument("--account", required=True, metavar="NAME", help="account name or id")
-    qa.add_argument("--at", required=True, metavar="ISO8601",
-                    help="when: 2024-06-03T09:00 (local time), or with Z / +02:00")
+    qa.add_argument("--account", required=True, action="append", metavar="NAME",
+                    help="account name or id (repeat it to queue the draft for several)")
+    qa_when = qa.add_mutually_exclusive_group(required=True)
+    qa_when.add_argument("--at", metavar="ISO8601",
+                         help="when: 2024-06-03T09:00 (local time), or with Z / +02:00")
+    qa_when.add_argument("--next-slot", action="store_true",
+                         help="in each account's next free posting slot (curator slots list)")
+    qa.add_argument("--stagger", type=int, metavar="MINUTES",
+                    help="several accounts: one after the other, MINUTES apart (from --at, "
+                    "or from the first account's next free slot)")
     qa.add_argument("--thread", action="store_true",
                     help="X, Bluesky, Mastodon: split a post over the limit into a numbered "
                     "thread of replies")
     qa.add_argument("--no-disclaimer", action="store_true",
                     help="leave out the account's disclaimer (not when it is mandatory)")
-    qsub.add_parser("list", parents=[common],
-                    help="posts waiting, being published, failed or needing attention")
+    ql = qsub.add_parser("list", parents=[common],
+                         help="posts waiting, being published, failed or needing attention")
+    ql.add_argument("--account", metavar="NAME",
+                    help="only this account's waiting posts, in order")
+    qn = qsub.add_parser("next", parents=[common],
+                         help="move a waiting post to the front of its account's queue")
+    qn.add_argument("id", type=int, metavar="ID")
+    qm = qsub.add_parser("move", parents=[common], help="move a post to an exact time")
+    qm.add_argument("id", type=int, metavar="ID")
+    qm.add_argument("--at", required=True, metavar="ISO8601",
+                    help="when: 2024-06-03T09:00 (local time), or with Z / +02:00")
+    for action, text in (("pause", "pause an account's queue: nothing of it is published"),
+                         ("resume", "resume a paused account's queue"),
+                         ("shuffle", "shuffle an account's waiting posts over the same times")):
+        qx = qsub.add_parser(action, parents=[common], help=text)
+        qx.add_argument("name", metavar="NAME", help="account name or id")
+    qv = qsub.add_parser("resolve", parents=[common],
+                         help="decide about an overdue post: publish it now, move it to the "
+                         "next free slot, or skip (cancel) it")
+    qv.add_argument("id", type=int, metavar="ID")
+    qv.add_argument("choice", choices=["publish", "next-slot", "skip"])
     qc = qsub.add_parser("cancel", parents=[common], help="do not send a post")
     qc.add_argument("id", type=int, metavar="ID")
     qr = qsub.add_parser("retry", parents=[common],
@@ -722,6 +757,9 @@ def _publishing_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     pd = sub.add_parser("publish-due", parents=[common],
                         help="publish what is due, then exit (for cron or a systemd timer)")
     pd.add_argument("--now", metavar="ISO8601", help="act as if it were this time")
+    pd.add_argument("--overdue", choices=["hold", "publish"], default="hold",
+                    help="posts missed by more than the overdue grace (the computer was off): "
+                    "hold them for you to resolve (default), or publish them too")
     hi = sub.add_parser("history", parents=[common], help="published posts, newest first")
     hi.add_argument("--limit", type=int, metavar="N")
 
@@ -749,16 +787,46 @@ def _post_line(p: Any) -> str:
 
 
 def queue_add(app, args) -> int:  # type: ignore[no-untyped-def]
-    post = app.queue_post(args.draft, args.account, _when(args.at, "--at"),
-                          disclaimer=not args.no_disclaimer, thread=args.thread)
-    parts = f" (a thread of {len(post.thread) + 1})" if post.thread else ""
-    _emit(args, post.to_json(), f"Queued post {post.id}{parts} for {post.account} at "
-                                f"{_local(post.scheduled_at)}.")
+    from datetime import timedelta
+
+    from .errors import CuratorError
+
+    at = _when(args.at, "--at") if args.at else None
+    if args.stagger is not None and args.stagger < 0:
+        raise CuratorError("--stagger takes a number of minutes, 0 or more.")
+    stagger = timedelta(minutes=args.stagger) if args.stagger is not None else None
+    if len(args.account) == 1 and stagger is None:
+        post = app.queue_post(args.draft, args.account[0], at, next_slot=args.next_slot,
+                              disclaimer=not args.no_disclaimer, thread=args.thread)
+        posts = [post]
+    else:
+        posts = app.queue_for_accounts(args.draft, args.account, at=at, stagger=stagger,
+                                       disclaimer=not args.no_disclaimer, thread=args.thread)
+    lines = []
+    for post in posts:
+        parts = f" (a thread of {len(post.thread) + 1})" if post.thread else ""
+        lines.append(f"Queued post {post.id}{parts} for {post.account} at "
+                     f"{_local(post.scheduled_at)}{_zone_note(app, post)}.")
+    data = [p.to_json() for p in posts] if len(args.account) > 1 else posts[0].to_json()
+    _emit(args, data, "\n".join(lines))
     return 0
 
 
+def _zone_note(app: Any, post: Any) -> str:
+    """" (09:00 Europe/Madrid)" when the account's zone is not this computer's."""
+    from .slots import account_zone
+
+    if post.account_id is None:
+        return ""
+    zone = account_zone(app.get_account(post.account_id))
+    there = post.scheduled_at.astimezone(zone)
+    if there.utcoffset() == post.scheduled_at.astimezone().utcoffset():
+        return ""
+    return f" ({there.strftime('%a %H:%M')} {zone.key})"
+
+
 def queue_list(app, args) -> int:  # type: ignore[no-untyped-def]
-    posts = app.list_queue()
+    posts = app.queue_for(args.account) if args.account else app.list_queue()
     if args.json:
         _emit(args, [p.to_json() for p in posts])
         return 0
@@ -782,16 +850,64 @@ def queue_retry(app, args) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
+def queue_next(app, args) -> int:  # type: ignore[no-untyped-def]
+    post = app.share_next(args.id)
+    _emit(args, post.to_json(), f"Post {post.id} is next for {post.account}: "
+                                f"{_local(post.scheduled_at)}{_zone_note(app, post)}.")
+    return 0
+
+
+def queue_move(app, args) -> int:  # type: ignore[no-untyped-def]
+    post = app.reschedule_post(args.id, _when(args.at, "--at"))
+    _emit(args, post.to_json(), f"Post {post.id} goes out at {_local(post.scheduled_at)}"
+                                f"{_zone_note(app, post)}.")
+    return 0
+
+
+def queue_pause(app, args) -> int:  # type: ignore[no-untyped-def]
+    paused = args.action == "pause"
+    a = app.set_paused(args.name, paused)
+    waiting = len(app.queue_for(a.id))
+    _emit(args, a.to_json(),
+          f"Paused {a.name}: its {waiting} waiting post(s) stay queued, nothing is published."
+          if paused else f"Resumed {a.name}: its {waiting} waiting post(s) go out again "
+          "(late ones follow the overdue policy).")
+    return 0
+
+
+def queue_shuffle(app, args) -> int:  # type: ignore[no-untyped-def]
+    posts = app.shuffle_queue(args.name)
+    if args.json:
+        _emit(args, [p.to_json() for p in posts])
+        return 0
+    print(f"Shuffled {len(posts)} waiting post(s) over the same times:")
+    for p in posts:
+        print(_post_line(p))
+    return 0
+
+
+def queue_resolve(app, args) -> int:  # type: ignore[no-untyped-def]
+    post = app.resolve_overdue(args.id, args.choice)
+    text = {"publish": f"Post {post.id} goes out on the next publish-due.",
+            "next-slot": f"Post {post.id} moved to {_local(post.scheduled_at)}"
+                         f"{_zone_note(app, post)}.",
+            "skip": f"Skipped (cancelled) post {post.id}."}[args.choice]
+    _emit(args, post.to_json(), text)
+    return 0
+
+
 def publish_due(app, args) -> int:  # type: ignore[no-untyped-def]
     now = _when(args.now, "--now") if args.now else None
-    outcomes = app.publish_due(now)
+    outcomes = app.publish_due(now, overdue=args.overdue)
+    held = app.overdue_posts(now) if args.overdue == "hold" else []
     counts = {s: sum(1 for o in outcomes if o.state.value == s)
               for s in ("published", "scheduled", "failed", "needs_attention")}
     summary = (f"Published {counts['published']}; retrying later {counts['scheduled']}; "
                f"failed {counts['failed']}; needing attention {counts['needs_attention']}.")
     if args.json:
         _emit(args, {**{("retrying" if k == "scheduled" else k): v for k, v in counts.items()},
-                     "posts": [o.to_json() for o in outcomes]})
+                     "held": len(held), "posts": [o.to_json() for o in outcomes],
+                     "overdue": [p.to_json() for p in held]})
         return 0
     for o in outcomes:
         if o.state.value == "published":
@@ -803,6 +919,12 @@ def publish_due(app, args) -> int:  # type: ignore[no-untyped-def]
             print(f"  {o.state.value.replace('_', ' ')} {o.post_id} ({o.account}): {o.error}",
                   file=sys.stderr)
     print(summary)
+    if held:
+        grace = app.get_setting("overdue_grace_minutes")
+        print(f"Held {len(held)} overdue post(s), missed by more than {grace} minutes: "
+              "decide about each with curator queue resolve ID publish|next-slot|skip")
+        for p in held:
+            print(_post_line(p))
     return 0
 
 
@@ -823,9 +945,220 @@ _PUBLISHING_HANDLERS = {
     ("queue", "list"): queue_list,
     ("queue", "cancel"): queue_cancel,
     ("queue", "retry"): queue_retry,
+    ("queue", "next"): queue_next,
+    ("queue", "move"): queue_move,
+    ("queue", "pause"): queue_pause,
+    ("queue", "resume"): queue_pause,
+    ("queue", "shuffle"): queue_shuffle,
+    ("queue", "resolve"): queue_resolve,
     ("publish-due", None): publish_due,
     ("history", None): history,
 }
+
+
+# ---- scheduling (slots, the systemd timer, shared settings) ----------------------------------
+
+
+def _scheduling_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    slots = sub.add_parser("slots", help="weekly posting slots per account", parents=[common])
+    ssub = slots.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ss = ssub.add_parser("set", parents=[common],
+                         help='replace an account\'s slots: "Tue 09:00" "Mon-Fri 17:30" ...')
+    ss.add_argument("name", metavar="NAME", help="account name or id")
+    ss.add_argument("slots", nargs="*", metavar="SLOT",
+                    help='a day (or days: Mon-Fri, mon,thu, weekdays, daily) and a local time')
+    ss.add_argument("--timezone", "--tz", metavar="ZONE",
+                    help='IANA zone of the slots, e.g. Europe/Madrid ("" for this computer\'s)')
+    ss.add_argument("--defaults", action="store_true",
+                    help="go back to the default slots (Mon-Fri 09:00 and 17:30)")
+    sl = ssub.add_parser("list", parents=[common],
+                         help="each account's slots, time zone and next free slot")
+    sl.add_argument("name", nargs="?", metavar="NAME", help="only this account")
+
+    sched = sub.add_parser("schedule", help="publish with Curator closed", parents=[common])
+    schsub = sched.add_subparsers(dest="action", metavar="ACTION", required=True)
+    it = schsub.add_parser("install-timer", parents=[common],
+                           help="write a systemd user timer that runs publish-due")
+    it.add_argument("--every", type=int, default=5, metavar="MINUTES",
+                    help="how often, 1 to 60 minutes (default 5)")
+
+    st = sub.add_parser("settings", help="settings shared by the app and the CLI",
+                        parents=[common])
+    stsub = st.add_subparsers(dest="action", metavar="ACTION", required=True)
+    stsub.add_parser("list", parents=[common], help="the known settings and their values")
+    sg = stsub.add_parser("get", parents=[common], help="one setting")
+    sg.add_argument("key", metavar="KEY")
+    sv = stsub.add_parser("set", parents=[common],
+                          help="change a setting, e.g. overdue_grace_minutes 60")
+    sv.add_argument("key", metavar="KEY")
+    sv.add_argument("value", metavar="VALUE", help="a JSON value (60, 0.25, true) or text")
+
+
+def _slots_json(app: Any, account: Any) -> dict[str, Any]:
+    from .slots import account_zone, format_slot
+
+    slots = app.list_slots(account.id)
+    try:
+        next_free = app.next_free_slot(account.id)
+    except Exception:  # noqa: BLE001 - a listing must not fail on one account
+        next_free = None
+    return {"account": account.name, "account_id": account.id,
+            "timezone": account_zone(account).key, "own_timezone": account.timezone,
+            "default": not app.has_own_slots(account.id), "paused": account.paused,
+            "slots": [s.to_json() | {"label": format_slot(s.weekday, s.time)} for s in slots],
+            "next_free": next_free.strftime("%Y-%m-%dT%H:%M:%SZ") if next_free else None}
+
+
+def _slots_text(info: dict[str, Any]) -> str:
+    labels = ", ".join(s["label"] for s in info["slots"])
+    default = " (defaults)" if info["default"] else ""
+    paused = "  [paused]" if info["paused"] else ""
+    nxt = info["next_free"]
+    when = _local(datetime.fromisoformat(nxt)) if nxt else "-"
+    return (f"{info['account']} ({info['timezone']}){paused}: {labels}{default}\n"
+            f"    next free slot: {when}")
+
+
+def slots_set(app, args) -> int:  # type: ignore[no-untyped-def]
+    from .errors import CuratorError
+    from .slots import check_timezone, parse_slot_spec
+
+    if args.slots and args.defaults:
+        raise CuratorError("Give slots or --defaults, not both.")
+    if not args.slots and not args.defaults and args.timezone is None:
+        raise CuratorError('Give the slots ("Tue 09:00" "Mon-Fri 17:30"), --defaults or '
+                           "--timezone.")
+    account = app.get_account(args.name)
+    pairs = [pair for spec in args.slots for pair in parse_slot_spec(spec)]  # checked first
+    if args.timezone:
+        check_timezone(args.timezone)
+    if args.timezone is not None:
+        account = app.update_account(account.id, timezone=args.timezone)
+    if args.slots or args.defaults:
+        app.set_slots(account.id, pairs)
+    info = _slots_json(app, account)
+    _emit(args, info, _slots_text(info))
+    return 0
+
+
+def slots_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    accounts = [app.get_account(args.name)] if args.name else app.list_accounts()
+    infos = [_slots_json(app, a) for a in accounts]
+    if args.json:
+        _emit(args, infos)
+        return 0
+    if not infos:
+        print("No accounts yet. Add one with: curator accounts add NETWORK --name NAME")
+    for info in infos:
+        print(_slots_text(info))
+    return 0
+
+
+TIMER_NAME = "curator-publish"
+
+
+def _systemd_quote(arg: str) -> str:
+    """One ExecStart word: % and $ escaped (specifiers, variables), quoted if it has spaces."""
+    arg = arg.replace("%", "%%").replace("$", "$$")
+    if not arg or any(c.isspace() or c in "\"'\\;" for c in arg):
+        return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return arg
+
+
+def systemd_units(python: str, data_dir: Path, every: int) -> dict[str, str]:
+    """The user service and timer that run `python -m curator publish-due` every `every`
+    minutes. OnCalendar is wall-clock time and Persistent=true runs a missed run at once
+    after sleep or power-off (a monotonic timer would not count the time asleep)."""
+    command = " ".join(_systemd_quote(a) for a in
+                       (python, "-m", "curator", "publish-due", "--data-dir", str(data_dir)))
+    service = (
+        "[Unit]\n"
+        "Description=Curator: publish the posts that are due\n\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        f"ExecStart={command}\n")
+    timer = (
+        "[Unit]\n"
+        f"Description=Curator: run publish-due every {every} minutes\n\n"
+        "[Timer]\n"
+        f"OnCalendar=*:0/{every}\n"
+        "Persistent=true\n"
+        "AccuracySec=30s\n\n"
+        "[Install]\n"
+        "WantedBy=timers.target\n")
+    return {f"{TIMER_NAME}.service": service, f"{TIMER_NAME}.timer": timer}
+
+
+def schedule_install_timer(app, args) -> int:  # type: ignore[no-untyped-def]
+    import os
+
+    from .errors import CuratorError
+
+    if sys.platform in ("win32", "darwin"):
+        raise CuratorError("systemd timers are for Linux: see the README for the Task "
+                           "Scheduler (Windows) or a cron line (macOS).")
+    if not 1 <= args.every <= 60:
+        raise CuratorError("--every takes 1 to 60 minutes.")
+    config = os.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(config) if os.path.isabs(config) else Path.home() / ".config"
+    folder = base / "systemd" / "user"
+    folder.mkdir(parents=True, exist_ok=True)
+    # Not resolved: a virtualenv's python is a symlink, and its target has no Curator.
+    python = str(Path(sys.executable).absolute())
+    written = []
+    for name, text in systemd_units(python, Path(app.data_dir).absolute(), args.every).items():
+        target = folder / name
+        tmp = target.with_name(name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+        written.append(str(target))
+    command = f"systemctl --user daemon-reload && systemctl --user enable --now {TIMER_NAME}.timer"
+    _emit(args, {"service": written[0], "timer": written[1], "every_minutes": args.every,
+                 "exec_start": systemd_units(python, Path(app.data_dir).absolute(), args.every)
+                 [f"{TIMER_NAME}.service"].split("ExecStart=", 1)[1].strip(),
+                 "command": command},
+          f"Wrote {written[0]}\nand {written[1]} (publish-due every {args.every} minutes).\n"
+          f"Turn it on with:\n  {command}\n"
+          "To keep it running while you are logged out: loginctl enable-linger")
+    return 0
+
+
+def _setting_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def settings_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    from ._scheduling import SETTING_DEFAULTS
+
+    values = {key: app.get_setting(key) for key in SETTING_DEFAULTS}
+    _emit(args, values, "\n".join(f"{k} = {json.dumps(v)}" for k, v in values.items()))
+    return 0
+
+
+def settings_get(app, args) -> int:  # type: ignore[no-untyped-def]
+    value = app.get_setting(args.key)
+    _emit(args, {args.key: value}, json.dumps(value, ensure_ascii=False))
+    return 0
+
+
+def settings_set(app, args) -> int:  # type: ignore[no-untyped-def]
+    app.set_setting(args.key, _setting_value(args.value))
+    value = app.get_setting(args.key)
+    _emit(args, {args.key: value}, f"{args.key} = {json.dumps(value, ensure_ascii=False)}")
+    return 0
+
+
+_PUBLISHING_HANDLERS.update({
+    ("slots", "set"): slots_set,
+    ("slots", "list"): slots_list,
+    ("schedule", "install-timer"): schedule_install_timer,
+    ("settings", "list"): settings_list,
+    ("settings", "get"): settings_get,
+    ("settings", "set"): settings_set,
+})
 
 
 def _local(d: datetime | None) -> str:
@@ -856,3 +1189,79 @@ _HANDLERS = {
     ("accounts", "remove"): accounts_remove,
     ("accounts", "connect"): accounts_connect,
 }
+
+
+# ---- fill my week -----------------------------------------------------------------------------
+
+
+def _plan_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    plan = sub.add_parser("plan", help="fill the coming week's free slots", parents=[common])
+    psub = plan.add_subparsers(dest="action", metavar="ACTION", required=True)
+    pw = psub.add_parser(
+        "week", parents=[common],
+        help="propose posts for the next 7 days from starred and annotated items not yet "
+        "shared, with a healthy mix (prints the proposal; --accept queues it)")
+    pw.add_argument("--account", action="append", metavar="NAME",
+                    help="only this account (repeatable; default: every account)")
+    pw.add_argument("--start", metavar="ISO8601", help="start of the week (default: now)")
+    pw.add_argument("--days", type=int, default=7, metavar="N", help="how many days (7)")
+    pw.add_argument("--max-own-share", type=float, metavar="SHARE",
+                    help="at most this share of own-company posts (default: the "
+                    "mix_max_own_share setting, 1/3)")
+    pw.add_argument("--seed", type=int, help="break ties at random, the same way each time")
+    pw.add_argument("--accept", action="store_true",
+                    help="queue the proposal (all or nothing)")
+    pw.add_argument("--skip-failing", action="store_true",
+                    help="with --accept: queue the posts that can be, leave out the others")
+
+
+def plan_week(app, args) -> int:  # type: ignore[no-untyped-def]
+    import random
+    from datetime import timedelta
+
+    from .errors import CuratorError
+    from .planning import ProposalError
+
+    if args.days < 1:
+        raise CuratorError("--days must be 1 or more.")
+    start = _when(args.start, "--start") if args.start else app.now()
+    accounts = args.account or [a.id for a in app.list_accounts()]
+    if not accounts:
+        raise CuratorError("No accounts yet. Add one with: curator accounts add NETWORK "
+                           "--name NAME")
+    rng = random.Random(args.seed) if args.seed is not None else None
+    placements = app.propose_week(accounts, start, start + timedelta(days=args.days),
+                                  max_own_share=args.max_own_share, rng=rng)
+    if not args.accept:
+        if args.json:
+            _emit(args, [p.to_json() for p in placements])
+            return 0
+        if not placements:
+            print("Nothing to propose: star or annotate items not yet shared, and check "
+                  "that the accounts have free slots (curator slots list).")
+        for p in placements:
+            print(f"{_local(p.at)}  {p.account:<14} {p.role.value:<11} {p.source or '-'}: "
+                  f"{p.title or '-'}")
+            for line in p.text.splitlines():
+                print(f"      {line}")
+        return 0
+    if not placements:
+        raise CuratorError("Nothing to queue: the proposal is empty.")
+    try:
+        posts = app.accept_proposal(placements, skip_failing=args.skip_failing)
+    except ProposalError as e:
+        for row, why in e.problems:
+            print(f"  {_local(placements[row].at)} {placements[row].account}: "
+                  f"{placements[row].title or '-'}: {why}", file=sys.stderr)
+        raise CuratorError(f"{e} Fix them or add --skip-failing to queue the others.") from e
+    if args.json:
+        _emit(args, [p.to_json() for p in posts])
+        return 0
+    for p in posts:
+        print(_post_line(p))
+    left = len(placements) - len(posts)
+    print(f"Queued {len(posts)} posts" + (f"; left out {left}." if left else "."))
+    return 0
+
+
+_HANDLERS[("plan", "week")] = plan_week

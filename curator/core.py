@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,8 +14,9 @@ from . import _update
 from ._curation import CurationStore
 from ._fetch import Fetcher, FetchSettings, check_url
 from ._parser import parse_feed, sniff
-from ._publishing import Publisher
+from ._publishing import Publisher, QueueEntry
 from ._sanitize import plain
+from ._scheduling import Scheduler
 from ._storage import FeedSnapshot, ItemQuery, Storage
 from .errors import (
     CuratorError,
@@ -23,7 +25,9 @@ from .errors import (
     FeedNotFoundError,
     ItemNotFoundError,
     NotAFeedError,
+    PostStateError,
 )
+from .planning import Booked, Candidate, FreeSlot, Placement, ProposalError, post_text, propose
 from .secrets import SecretStore  # cheap: keyring itself is imported on first use
 from .types import (
     Account,
@@ -40,6 +44,7 @@ from .types import (
     PublishOutcome,
     RefreshResult,
     Role,
+    Slot,
     Template,
     Variant,
 )
@@ -106,6 +111,7 @@ class Curator:
         self.curation = CurationStore(self.storage.db, lambda: self.now())
         self._secrets: SecretStore | None = None
         self._publisher: Publisher | None = None
+        self._scheduler: Scheduler | None = None
 
     def close(self) -> None:
         if self._fetcher:
@@ -480,6 +486,7 @@ class Curator:
         server_schedule: bool = False,
         api_version: str | None = None,
         secret: str | None = None,
+        timezone: str | None = None,
     ) -> Account:
         """Add a posting profile. `api_base` is the Mastodon instance, the Bluesky PDS or the
         API base URL ("mastodon.social" means https://mastodon.social); hashtags are stored
@@ -488,7 +495,8 @@ class Curator:
         curator.secrets.PRIMARY_KIND) goes to the OS keyring only; when the keyring cannot be
         reached nothing is written at all. Network options: `language` (a BCP 47 tag such as
         "es", sent as Mastodon's language and Bluesky's langs), `visibility` and
-        `server_schedule` (Mastodon), `api_version` (LinkedIn-Version, YYYYMM).
+        `server_schedule` (Mastodon), `api_version` (LinkedIn-Version, YYYYMM). `timezone`:
+        the IANA zone its posting slots are in ("Europe/Madrid"; None: this computer's).
 
         Raises:
             AccountExistsError, TemplateNotFoundError, CuratorError (an unknown network, a bad
@@ -504,7 +512,8 @@ class Curator:
             utm_source=utm_source, utm_medium=utm_medium, utm_campaign=utm_campaign,
             utm_skip_domains=list(utm_skip_domains), hashtags=list(hashtags),
             default_template_id=default_template_id, language=language,
-            visibility=visibility, server_schedule=server_schedule, api_version=api_version)
+            visibility=visibility, server_schedule=server_schedule, api_version=api_version,
+            timezone=timezone)
         if secret is not None:
             from .secrets import primary_kind
 
@@ -538,9 +547,11 @@ class Curator:
         visibility: str | None = None,
         server_schedule: bool | None = None,
         api_version: str | None = None,
+        timezone: str | None = None,
     ) -> Account:
         """Change an account (by id or name). None leaves a setting as it is; "" clears a
-        text, 0 clears char_limit (the network's own) and default_template_id.
+        text, 0 clears char_limit (the network's own) and default_template_id; timezone=""
+        makes its slots follow this computer's zone.
 
         Raises:
             AccountNotFoundError, AccountExistsError, TemplateNotFoundError, CuratorError
@@ -553,7 +564,8 @@ class Curator:
             utm_skip_domains=None if utm_skip_domains is None else list(utm_skip_domains),
             hashtags=None if hashtags is None else list(hashtags),
             default_template_id=default_template_id, language=language,
-            visibility=visibility, server_schedule=server_schedule, api_version=api_version)
+            visibility=visibility, server_schedule=server_schedule, api_version=api_version,
+            timezone=timezone)
 
     def list_accounts(self) -> list[Account]:
         """Every account, by name."""
@@ -744,27 +756,43 @@ class Curator:
             self._publisher = Publisher(self.storage.db)
         return self._publisher
 
-    def queue_post(self, draft_id: int, account: int | str, at: datetime, *,
-                   disclaimer: bool = True, thread: bool = False) -> Post:
-        """Schedule the draft for an account at `at` (timezone-aware; stored in UTC). The
-        text is final now: the account's variant (else the draft's text) with the link,
-        hashtags and disclaimer, counted as the network counts it. `disclaimer=False` leaves
-        out an optional disclaimer; `thread=True` splits a post over the limit into a thread
-        of replies (X, Bluesky, Mastodon). The link card gets the item's summary and first
-        picture; the post's language is the account's.
+    def queue_post(self, draft_id: int, account: int | str, at: datetime | None = None, *,
+                   next_slot: bool = False, disclaimer: bool = True,
+                   thread: bool = False) -> Post:
+        """Schedule the draft for an account at `at` (timezone-aware; stored in UTC), or with
+        `next_slot=True` in the account's next free posting slot (at or after `at` when both
+        are given). The text is final now: the account's variant (else the draft's text)
+        with the link, hashtags and disclaimer, counted as the network counts it.
+        `disclaimer=False` leaves out an optional disclaimer; `thread=True` splits a post over
+        the limit into a thread of replies (X, Bluesky, Mastodon). The link card gets the
+        item's summary and first picture; the post's language is the account's.
 
         Raises:
             DraftNotFoundError, AccountNotFoundError, CuratorError (deleted draft, empty or
-            over the network's limit, a time with no time zone).
+            over the network's limit, a time with no time zone, neither a time nor next_slot).
         """
-        from . import compose
-        from ._publishing import final_text
+        found = self.curation.get_account(account)
+        if next_slot:
+            at = self.next_free_slot(found.id, at)
+        elif at is None:
+            raise CuratorError("Say when to post: give a time, or ask for the next free slot.")
+        entry = self._queue_entry(self._queueable_draft(draft_id), found, at,
+                                  disclaimer=disclaimer, thread=thread)
+        return self.publisher.queue_many([entry], self.now())[0]
 
+    def _queueable_draft(self, draft_id: int) -> Draft:
         draft = self.curation.get_draft(draft_id)
         if draft.deleted_at is not None:
             raise CuratorError(f"Draft {draft_id} is deleted: undelete it before queuing it.")
-        found = self.curation.get_account(account)
-        final = final_text(draft, found, disclaimer=disclaimer, thread=thread)
+        return draft
+
+    def _queue_entry(self, draft: Draft, account: Account, at: datetime, *,
+                     disclaimer: bool, thread: bool) -> QueueEntry:
+        """The account's final post for the draft (raises when it cannot go out as it is)."""
+        from . import compose
+        from ._publishing import final_text
+
+        final = final_text(draft, account, disclaimer=disclaimer, thread=thread)
         description = thumbnail = None
         if final.link and draft.item_id is not None:
             try:
@@ -774,9 +802,43 @@ class Curator:
             if item is not None:
                 description = compose.card_description(item.summary or item.content)
                 thumbnail = compose.card_image(item.content, item.summary)
-        return self.publisher.queue(draft, found, final.text, at, self.now(), link=final.link,
-                                    thread=final.thread, description=description,
-                                    thumbnail_url=thumbnail)
+        return QueueEntry(draft, account, final.text, at, link=final.link, thread=final.thread,
+                          description=description, thumbnail_url=thumbnail)
+
+    def queue_for_accounts(
+        self,
+        draft_id: int,
+        accounts: Sequence[int | str],
+        *,
+        at: datetime | None = None,
+        stagger: timedelta | None = None,
+        disclaimer: bool = True,
+        thread: bool = False,
+    ) -> list[Post]:
+        """Queue one draft for several accounts at once, all or nothing: when one account's
+        post is refused (too long, empty...) none is queued. Without `at` each account gets
+        its own next free slot; with `at`, account i goes at `at + i * stagger`. Without
+        `at` but with `stagger`, the first account's next free slot is the start.
+
+        Raises:
+            DraftNotFoundError, AccountNotFoundError, CuratorError
+        """
+        if not accounts:
+            raise CuratorError("Choose at least one account to queue the draft for.")
+        found = [self.curation.get_account(a) for a in accounts]
+        if len({a.id for a in found}) != len(found):
+            raise CuratorError("An account is named twice: each gets the draft once.")
+        if stagger is not None and stagger < timedelta(0):
+            raise CuratorError("The time between accounts cannot be negative.")
+        draft = self._queueable_draft(draft_id)
+        if at is None and stagger is None:
+            times = [self.next_free_slot(a.id) for a in found]
+        else:
+            start = at if at is not None else self.next_free_slot(found[0].id)
+            times = [start + i * (stagger or timedelta(0)) for i in range(len(found))]
+        entries = [self._queue_entry(draft, a, t, disclaimer=disclaimer, thread=thread)
+                   for a, t in zip(found, times, strict=True)]
+        return self.publisher.queue_many(entries, self.now())
 
     def get_post(self, post_id: int) -> Post:
         """Raises: PostNotFoundError"""
@@ -805,6 +867,7 @@ class Curator:
         *,
         session: Any = None,
         secrets: Any = None,
+        overdue: str = "hold",
     ) -> list[PublishOutcome]:
         """Send every post due at `now` (default: the clock) exactly once, even with other
         processes doing the same; first recover posts a crashed process left half-sent.
@@ -812,15 +875,262 @@ class Curator:
         `session`: a requests.Session; `secrets`: anything with get(account_id, kind)
         (default: the OS keyring, read only when a connector needs a secret).
 
+        Posts of paused accounts stay queued. Posts missed by more than the overdue grace
+        (setting "overdue_grace_minutes") while nothing ran are never sent in a burst:
+        overdue="hold" leaves them scheduled for the user to decide (overdue_posts,
+        resolve_overdue); overdue="publish" sends them too.
+
         Raises:
-            StorageError
+            StorageError, CuratorError (an unknown `overdue` policy)
         """
         from .connectors import connector_for
 
+        if overdue not in ("hold", "publish"):
+            raise CuratorError(f"Unknown overdue policy {overdue!r}; use hold or publish.")
         store = secrets if secrets is not None else _LazySecrets(self)
+        grace = self.scheduler.overdue_grace() if overdue == "hold" else None
         return self.publisher.publish_due(
             now or self.now(), self.curation.get_account,
-            lambda account: connector_for(account, store, session=session))
+            lambda account: connector_for(account, store, session=session),
+            overdue_grace=grace)
+
+    # ---- scheduling (curator.slots: time arithmetic; curator._scheduling: storage) --------
+
+    @property
+    def scheduler(self) -> Scheduler:
+        if self._scheduler is None:
+            self._scheduler = Scheduler(self.storage.db)
+        return self._scheduler
+
+    def set_slots(self, account: int | str,
+                  slots: Sequence[tuple[int, str] | str]) -> list[Slot]:
+        """Replace the account's weekly posting slots: (weekday 0=Monday, "HH:MM") pairs in
+        its own time zone, or specs such as "Tue 09:00" and "Mon-Fri 17:30". An empty list
+        goes back to the defaults (curator.slots.DEFAULT_SLOTS). Returns list_slots.
+
+        Raises:
+            AccountNotFoundError, CuratorError (a day or a time that cannot be read)
+        """
+        from .slots import normalize_slots, parse_slot_spec
+
+        account_id = self.curation.account_id(account)
+        pairs: list[tuple[int, str]] = []
+        for slot in slots:
+            pairs.extend(parse_slot_spec(slot) if isinstance(slot, str) else [slot])
+        self.scheduler.set_slots(account_id, normalize_slots(pairs))
+        return self.list_slots(account_id)
+
+    def list_slots(self, account: int | str) -> list[Slot]:
+        """The account's slots by weekday and time: its own, else the defaults.
+
+        Raises:
+            AccountNotFoundError
+        """
+        account_id, pairs = self._slot_pairs(account)
+        return [Slot(account_id, d, t) for d, t in pairs]
+
+    def has_own_slots(self, account: int | str) -> bool:
+        """False when the account uses the default slots."""
+        return bool(self.scheduler.own_slots(self.curation.account_id(account)))
+
+    def _slot_pairs(self, account: int | str) -> tuple[int, list[tuple[int, str]]]:
+        from .slots import DEFAULT_SLOTS
+
+        account_id = self.curation.account_id(account)
+        return account_id, self.scheduler.own_slots(account_id) or list(DEFAULT_SLOTS)
+
+    def slot_times(self, account: int | str, start: datetime, end: datetime) -> list[datetime]:
+        """Every occurrence of the account's slots in [start, end), UTC, taken or not."""
+        from .slots import account_zone, slot_times
+
+        account_id, pairs = self._slot_pairs(account)
+        zone = account_zone(self.curation.get_account(account_id))
+        return slot_times(pairs, zone, _utc(start, "start"), _utc(end, "end"))
+
+    def free_slots(self, account: int | str, start: datetime, end: datetime) -> list[datetime]:
+        """The account's slot times in [start, end) (UTC) with none of its scheduled,
+        publishing or published posts within SLOT_TOLERANCE (a minute) of them.
+
+        Raises:
+            AccountNotFoundError, CuratorError (a time with no time zone)
+        """
+        from .slots import SLOT_TOLERANCE, free_times
+
+        start, end = _utc(start, "start"), _utc(end, "end")
+        candidates = self.slot_times(account, start, end)
+        taken = self.scheduler.taken_times(self.curation.account_id(account),
+                                           start - SLOT_TOLERANCE, end + SLOT_TOLERANCE)
+        return free_times(candidates, taken)
+
+    def next_free_slot(self, account: int | str, after: datetime | None = None) -> datetime:
+        """The account's first free slot at or after `after` (default: now), in UTC.
+
+        Raises:
+            AccountNotFoundError, CuratorError (no free slot within ten years)
+        """
+        start = _utc(after, "time") if after is not None else self.now()
+        window = timedelta(days=7)
+        for _ in range(10 * 53):  # a week at a time: a full queue can reach far ahead
+            found = self.free_slots(account, start, start + window)
+            if found:
+                return found[0]
+            start += window
+        raise CuratorError("The account has no free posting slot in the next ten years.")
+
+    def reschedule_post(self, post_id: int, at: datetime) -> Post:
+        """Move a post to an exact time. A failed or needs-attention post goes back to the
+        queue (fresh attempts, same idempotency key). Never a post being published, published
+        or cancelled.
+
+        Raises:
+            PostNotFoundError, PostStateError, CuratorError (a time with no time zone)
+        """
+        from .types import PostState
+
+        when = _utc(at, "scheduled time")
+        self.scheduler.move([post_id], lambda posts: {post_id: when}, self.now(),
+                            states=(PostState.SCHEDULED, PostState.FAILED,
+                                    PostState.NEEDS_ATTENTION))
+        return self.get_post(post_id)
+
+    def share_next(self, post_id: int) -> Post:
+        """Move a waiting post to the front of its account's queue: it takes the queue's
+        earliest time (or the next free slot, when that is earlier), and the posts that were
+        before it each move to the next time. A post whose time has passed (overdue) joins
+        the front the same way; the queue's last post then takes the next free slot.
+
+        Raises:
+            PostNotFoundError, PostStateError (not waiting)
+        """
+        post = self.get_post(post_id)
+        if post.account_id is None:
+            raise PostStateError(f"Post {post_id}'s account was removed: it cannot be sent.")
+        account_id = post.account_id
+        now = self.now()
+        candidate = self.next_free_slot(account_id, now)
+
+        def plan(posts: list[Post]) -> dict[int, datetime]:
+            # The target first, the others in their order, over the queue's times (plus the
+            # next free slot when it is earlier, or when the target brings no time of its own).
+            target = next(p for p in posts if p.id == post_id)
+            queue = sorted((p for p in posts if p.scheduled_at >= now),
+                           key=lambda p: (p.scheduled_at, p.id))
+            times = [p.scheduled_at for p in queue]
+            if target not in queue or not times or candidate < times[0]:
+                times.append(candidate)
+            order = [target] + [p for p in queue if p is not target]
+            return {p.id: t for p, t in zip(order, sorted(times), strict=False)}
+
+        self.scheduler.move([post_id], plan, now, account_id=account_id, with_queue=True)
+        return self.get_post(post_id)
+
+    def reorder_queue(self, account: int | str, post_ids: Sequence[int]) -> list[Post]:
+        """The account's waiting posts named in `post_ids` take the same set of times they
+        have, in this new order (the earliest time for the first). Returns queue_for.
+
+        Raises:
+            AccountNotFoundError, PostNotFoundError, PostStateError, CuratorError (a post of
+            another account, or named twice)
+        """
+        account_id = self.curation.account_id(account)
+        if len(set(post_ids)) != len(post_ids):
+            raise CuratorError("A post is named twice in the new order.")
+        order = list(post_ids)
+
+        def plan(posts: list[Post]) -> dict[int, datetime]:
+            times = sorted(p.scheduled_at for p in posts)
+            return dict(zip(order, times, strict=True))
+
+        self.scheduler.move(order, plan, self.now(), account_id=account_id)
+        return self.queue_for(account_id)
+
+    def shuffle_queue(self, account: int | str, rng: random.Random | None = None
+                      ) -> list[Post]:
+        """Shuffle the account's waiting posts (due now or later) over the same set of
+        times. Returns queue_for.
+
+        Raises:
+            AccountNotFoundError, PostStateError
+        """
+        account_id = self.curation.account_id(account)
+        chance = rng or random.Random()
+
+        def plan(posts: list[Post]) -> dict[int, datetime]:
+            times = sorted(p.scheduled_at for p in posts)
+            shuffled = sorted(posts, key=lambda p: p.id)
+            chance.shuffle(shuffled)
+            return {p.id: t for p, t in zip(shuffled, times, strict=True)}
+
+        self.scheduler.move([], plan, self.now(), account_id=account_id, with_queue=True)
+        return self.queue_for(account_id)
+
+    def set_paused(self, account: int | str, paused: bool) -> Account:
+        """Pause (or resume) an account's queue: while paused nothing of it is published;
+        its posts keep their times (on resume, late ones follow the overdue policy).
+
+        Raises:
+            AccountNotFoundError
+        """
+        account_id = self.curation.account_id(account)
+        self.scheduler.set_paused(account_id, paused)
+        return self.curation.get_account(account_id)
+
+    def queue_for(self, account: int | str) -> list[Post]:
+        """The account's waiting (scheduled) posts, soonest first.
+
+        Raises:
+            AccountNotFoundError
+        """
+        return self.scheduler.queue_for(self.curation.account_id(account))
+
+    def next_due_at(self, now: datetime | None = None) -> datetime | None:
+        """When publish_due next has something to send (for a wake-up timer): the earliest
+        next attempt of a waiting post of a non-paused account, leaving out posts held as
+        overdue at `now` (default: the clock). May be in the past: publish now. None: nothing.
+        """
+        return self.scheduler.next_due_at(now or self.now(), self.scheduler.overdue_grace())
+
+    def overdue_posts(self, now: datetime | None = None) -> list[Post]:
+        """Waiting posts never tried, due more than the overdue grace ago (default 30
+        minutes) though queued before their time: publish_due holds them for the user
+        (resolve_overdue)."""
+        return self.scheduler.overdue(now or self.now(), self.scheduler.overdue_grace())
+
+    def resolve_overdue(self, post_id: int, action: str) -> Post:
+        """What to do with an overdue post: "publish" (due now: the next publish_due sends
+        it), "next_slot" (its account's next free slot) or "skip" (cancelled).
+
+        Raises:
+            PostNotFoundError, PostStateError (not waiting), CuratorError (unknown action)
+        """
+        choice = action.strip().lower().replace("-", "_")
+        if choice == "skip":
+            return self.cancel_post(post_id)
+        if choice not in ("publish", "next_slot"):
+            raise CuratorError(f"Unknown choice {action!r}; use publish, next-slot or skip.")
+        now = self.now()
+        post = self.get_post(post_id)
+        if choice == "publish":
+            when = now
+        elif post.account_id is None:
+            raise PostStateError(f"Post {post_id}'s account was removed: it cannot be sent.")
+        else:
+            when = self.next_free_slot(post.account_id, now)
+        self.scheduler.move([post_id], lambda posts: {post_id: when}, now)
+        return self.get_post(post_id)
+
+    def get_setting(self, key: str) -> Any:
+        """A shared setting (JSON value) or its default: "overdue_grace_minutes" (30),
+        "mix_max_own_share" (1/3). None for an unknown key never set."""
+        return self.scheduler.get_setting(key)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store a shared setting (None: back to the default).
+
+        Raises:
+            CuratorError: a value the setting cannot take.
+        """
+        self.scheduler.set_setting(key, value)
 
     def account_needs_reconnect(self, account: int | str) -> bool:
         """The network refused the account's token (401 or expired) since it last worked."""
@@ -894,6 +1204,179 @@ class Curator:
             self.curation.update_account(found.id, handle=handle)
         self.mark_account_reconnected(found.id)
         return handle
+
+    # ---- fill my week (curator.planning: the mix rules) ----------------------------------
+
+    def fill_week_candidates(self, limit: int = 200) -> list[Candidate]:
+        """Starred or annotated items not yet shared (no post about them is scheduled, being
+        published or published), newest first, at most `limit` of each kind; each with the
+        text its post would say: the item's commentary, else its title and link."""
+        shared = self._shared_item_ids()
+        roles = {f.id: f.role for f in self.list_feeds()}
+        found: dict[int, Item] = {}
+        for query in (ItemQuery(starred=True), ItemQuery(annotated=True)):
+            for item in self.list_items(query, limit=limit).items:
+                if item.id not in shared:
+                    found.setdefault(item.id, item)
+        out = []
+        for item in found.values():
+            note = self.annotation(item.id)
+            out.append(Candidate(
+                item_id=item.id, title=item.title, link=item.link, feed_id=item.feed_id,
+                source=item.feed_title, role=roles.get(item.feed_id, Role.THIRD_PARTY),
+                date=item.date, starred=item.starred, annotated=note is not None,
+                text=post_text(note.commentary if note else None, item.title, item.link)))
+        return out
+
+    def _shared_item_ids(self) -> set[int]:
+        # Items with a post (from a draft about them) on its way or out: already shared.
+        rows = self.storage.db.conn.execute(
+            "SELECT DISTINCT d.item_id FROM posts p JOIN drafts d ON d.id = p.draft_id"
+            " WHERE d.item_id IS NOT NULL"
+            " AND p.state IN ('scheduled', 'publishing', 'published')").fetchall()
+        return {r[0] for r in rows}
+
+    def _booked(self, account_ids: set[int], start: datetime, end: datetime) -> list[Booked]:
+        """The accounts' posts around [start, end) (queued or published), with the role and
+        feed of their item, so the mix rules count them."""
+        from .types import PostState
+
+        near = timedelta(days=14)
+        posts = [p for p in self.list_queue()
+                 if p.state in (PostState.SCHEDULED, PostState.PUBLISHING)]
+        posts += self.history(200)
+        drafts: dict[int, tuple[Role | None, int | None]] = {}
+        booked = []
+        for post in posts:
+            at = post.published_at or post.scheduled_at
+            if post.account_id not in account_ids or not start - near <= at < end + near:
+                continue
+            if post.draft_id is not None and post.draft_id not in drafts:
+                drafts[post.draft_id] = self._draft_mix(post.draft_id)
+            role, feed_id = drafts.get(post.draft_id or -1, (None, None))
+            booked.append(Booked(post.account_id, at, role, feed_id))
+        return booked
+
+    def _draft_mix(self, draft_id: int) -> tuple[Role | None, int | None]:
+        try:
+            draft = self.curation.get_draft(draft_id)
+        except CuratorError:
+            return None, None
+        feed_id = None
+        if draft.item_id is not None:
+            try:
+                feed_id = self.storage.get_item(draft.item_id).feed_id
+            except ItemNotFoundError:
+                pass
+        return draft.item_role, feed_id
+
+    def propose_week(
+        self,
+        accounts: Sequence[int | str],
+        start: datetime,
+        end: datetime,
+        *,
+        max_own_share: float | None = None,
+        rng: random.Random | None = None,
+    ) -> list[Placement]:
+        """Fill my week: place starred and annotated items not yet shared in the accounts'
+        free slots in [start, end) with a healthy mix (see curator.planning): at most
+        `max_own_share` own-company posts (default: the "mix_max_own_share" setting, 1/3),
+        never the same source twice in a row on one account, competitors and third parties
+        spread out; starred and annotated first, newest first. Nothing is queued: pass the
+        placements (edited or not) to accept_proposal.
+
+        Raises:
+            AccountNotFoundError, CuratorError (no account, times without a time zone, a
+            share outside 0..1).
+        """
+        chosen: dict[int, Account] = {}
+        for account in accounts:
+            found = self.curation.get_account(account)
+            chosen.setdefault(found.id, found)
+        if not chosen:
+            raise CuratorError("Choose at least one account to fill the week for.")
+        if start.tzinfo is None or end.tzinfo is None:
+            raise CuratorError("The week's start and end need a time zone.")
+        if end <= start:
+            raise CuratorError("The week must end after it starts.")
+        share = self.get_setting("mix_max_own_share") if max_own_share is None \
+            else max_own_share
+        slots = [FreeSlot(a.id, a.name, at) for a in chosen.values()
+                 for at in self.free_slots(a.id, start, end)]
+        return propose(self.fill_week_candidates(), slots,
+                       booked=self._booked(set(chosen), start, end),
+                       max_own_share=share, rng=rng)
+
+    def check_proposal(self, placements: Sequence[Placement]) -> list[tuple[int, str]]:
+        """(row, one sentence) for each placement that accept_proposal would refuse: its
+        account or item is gone, the item is shared already (or twice in the proposal), its
+        time has passed, or its text is empty or too long for the network."""
+        from ._publishing import final_text
+
+        shared = self._shared_item_ids()
+        seen: set[int] = set()
+        problems: list[tuple[int, str]] = []
+        now = self.now()
+        for row, placed in enumerate(placements):
+            try:
+                if placed.at.tzinfo is None:
+                    raise CuratorError("Its time has no time zone.")
+                if placed.at < now - timedelta(minutes=1):
+                    raise CuratorError("Its time has passed: choose a later one.")
+                if placed.item_id in shared:
+                    raise CuratorError("This item is already shared.")
+                if placed.item_id in seen:
+                    raise CuratorError("This item is in the proposal twice.")
+                seen.add(placed.item_id)
+                account = self.curation.get_account(placed.account_id)
+                item = self.storage.get_item(placed.item_id)
+                # The draft accept_proposal would make, in memory: the same text checks.
+                draft = Draft(
+                    id=0, item_id=item.id, item_role=placed.role, item_link=item.link,
+                    item_title=item.title, item_source=item.feed_title,
+                    item_author=item.author, text=placed.text, template_id=None,
+                    created_at=now, updated_at=now)
+                final_text(draft, account)
+            except CuratorError as e:
+                problems.append((row, str(e)))
+        return problems
+
+    def accept_proposal(
+        self, placements: Sequence[Placement], *, skip_failing: bool = False
+    ) -> list[Post]:
+        """Queue a proposal: for each placement a draft about its item with its text, queued
+        for its account at its time. All or nothing: when any row would be refused (see
+        check_proposal) nothing is queued and ProposalError lists the rows and why, unless
+        `skip_failing` (the user said so) queues the others.
+
+        Raises:
+            ProposalError
+        """
+        problems = self.check_proposal(placements)
+        if problems and not skip_failing:
+            raise ProposalError(problems)
+        refused = {row for row, _ in problems}
+        drafts: list[int] = []
+        try:
+            entries = []
+            for row, placed in enumerate(placements):
+                if row in refused:
+                    continue
+                draft = self.new_draft(item_id=placed.item_id, text=placed.text)
+                drafts.append(draft.id)
+                account = self.curation.get_account(placed.account_id)
+                try:
+                    entries.append(self._queue_entry(draft, account, placed.at,
+                                                     disclaimer=True, thread=False))
+                except CuratorError as e:
+                    raise ProposalError([(row, str(e))]) from e
+            # One transaction: every post of the proposal is queued, or none.
+            return self.publisher.queue_many(entries, self.now()) if entries else []
+        except BaseException:
+            for draft_id in drafts:  # nothing queued: the drafts made for it go too
+                self.curation.set_deleted(draft_id, True)
+            raise
 
     # ---- images and favicons -------------------------------------------------------------
 
@@ -1005,6 +1488,12 @@ class _LazySecrets:
 
 def _network_title(network: Network) -> str:
     return {"x": "X", "linkedin": "LinkedIn"}.get(network.value, network.value.capitalize())
+
+
+def _utc(d: datetime, what: str) -> datetime:
+    if d.tzinfo is None or d.utcoffset() is None:
+        raise CuratorError(f"The {what} needs a time zone (for example 2024-06-01T09:00+02:00).")
+    return d.astimezone(UTC).replace(microsecond=0)
 
 
 def _clean_folder(folder: str | None) -> str | None:

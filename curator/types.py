@@ -240,6 +240,9 @@ class Account:
     visibility: str | None = None  # Mastodon: public (None), unlisted, private or direct
     server_schedule: bool = False  # Mastodon: hand future posts to the server's scheduler
     api_version: str | None = None  # LinkedIn-Version (YYYYMM); None: Curator's default
+    # Scheduling
+    timezone: str | None = None  # IANA name ("Europe/Madrid"); None: this computer's zone
+    paused: bool = False  # its queue is paused: nothing of it is published
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(self)
@@ -301,6 +304,21 @@ class Draft:
         out = _jsonable(self)
         out["variants"] = [v.to_json() for v in self.variants]
         return out
+
+
+# ---- scheduling -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One weekly posting slot of one account, in the account's own time zone."""
+
+    account_id: int
+    weekday: int  # 0 = Monday ... 6 = Sunday
+    time: str  # "HH:MM", local time in the account's time zone
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
 
 
 # ---- publishing -----------------------------------------------------------------------------
