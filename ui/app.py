@@ -17,6 +17,7 @@ from curator.errors import CuratorError
 from . import errors, tasks
 from .i18n import install_translations
 from .mainwindow import MainWindow
+from .overdue import OverduePrompt
 
 EXIT_WAIT_MS = 30_000  # a refresh in flight at exit ends within the fetch timeouts
 
@@ -59,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Deleted drafts stay undoable for a month, then go.
     tasks.run_in_background(core.purge_deleted_drafts, on_error=lambda _exc: None)
     window.show()
+    # Posts missed while the app was closed (or the computer slept): asked, never a burst.
+    overdue = OverduePrompt(window)
+    window.publishing.scheduler.held.connect(lambda posts: overdue.show_posts(posts))
+    overdue.check()
     # Accounts that need the user (reconnect, LinkedIn expiry): one notice, in the background.
     window.post_actions.warn_about_accounts(window.publishing.notifier)
     previous_hook = sys.excepthook

@@ -38,7 +38,7 @@ from curator.types import Account, Draft, Item, Template
 
 from . import errors
 from .confirm import ask_to_remove
-from .scheduler import ScheduleButton
+from .scheduler import QueueAllDialog, ScheduleButton
 from .tasks import run_in_background
 
 if TYPE_CHECKING:
@@ -683,6 +683,12 @@ class ComposerWindow(QWidget):
 
         self.status_label = QLabel()
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.queue_all_button = QPushButton(self.tr("Queue for &all ready accounts…"))
+        self.queue_all_button.setToolTip(self.tr(
+            "Queue this draft for every account ready to share it: each in its next slot, "
+            "or staggered"))
+        self.queue_all_button.setEnabled(False)  # until a tab is ready
+        self.queue_all_button.clicked.connect(lambda _c=False: self.open_queue_all())
 
         upper = QWidget()
         upper_layout = QVBoxLayout(upper)
@@ -702,9 +708,12 @@ class ComposerWindow(QWidget):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([280, 620])  # the accounts' tabs hold more: final post, counter
 
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status_label, 1)
+        bottom.addWidget(self.queue_all_button)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
-        layout.addWidget(self.status_label)
+        layout.addLayout(bottom)
 
     def _fill_templates(self) -> None:
         combo = self.template_combo
@@ -832,7 +841,18 @@ class ComposerWindow(QWidget):
         index = self.tabs.indexOf(tab)
         if index >= 0:
             self.tabs.setTabText(index, self._tab_title(tab))
+        self._update_queue_all()
         self.ready_changed.emit(tab.account.id, tab.ready)
+
+    def _update_queue_all(self) -> None:
+        self.queue_all_button.setEnabled(any(t.ready for t in self.variant_tabs()))
+
+    def open_queue_all(self) -> QueueAllDialog:
+        """"Queue for all ready accounts…": one draft to several accounts at once."""
+        dialog = QueueAllDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _tabs_changed(self) -> None:
         targeted = {t.account.id for t in self.variant_tabs()}
@@ -900,6 +920,7 @@ class ComposerWindow(QWidget):
         self.tabs.removeTab(self.tabs.indexOf(tab))
         tab.deleteLater()
         self._tabs_changed()
+        self._update_queue_all()
 
     # ---- saving and closing --------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from .feeddialogs import FeedActions
 from .help import ShortcutsDialog
 from .highlight import SearchHighlightDelegate
 from .models import ItemListModel, format_local
+from .planning import PlanningActions
 from .queue import Publishing
 from .reader import ReaderView
 from .refreshing import RefreshController
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.refresher = RefreshController(self)  # progress, summary, auto refresh, offline
         # Posts → Queue…, the in-app scheduler (started by ui.app), notifications
         self.publishing = Publishing(self, start=False)
+        self.planning = PlanningActions(self)  # Posts → Fill my week…, Posting slots…
 
         self.changed.connect(self._on_changed)
         self.reload_sources()

@@ -1,20 +1,25 @@
 """Posts → Queue…: every queued and recently published post, its state and the network's own
-error, with Retry, Edit and Cancel; and the wiring of the in-app scheduler into the window."""
+error, with Retry, Edit and Cancel; one account's queue to reorder, shuffle, pause and see the
+gaps of; and the wiring of the in-app scheduler (and Posts → Calendar…) into the window."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor, QDropEvent, QFont
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -26,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator import Curator
-from curator.types import Post, PostState
+from curator.types import Account, Post, PostState
 
 from . import errors
 from .feeddialogs import InlineStatus
@@ -35,26 +40,102 @@ from .scheduler import PUBLISH_INTERVAL_MS, Notifier, PublishScheduler, first_wo
 from .tasks import run_in_background
 
 if TYPE_CHECKING:
+    from .calendar import CalendarWindow
     from .mainwindow import MainWindow
 
 RELOAD_MS = 30_000  # the list also follows posts another process (cron) published
 HISTORY = 50  # published posts shown below the queue
 PostId = Qt.ItemDataRole.UserRole
+SlotTime = Qt.ItemDataRole.UserRole + 1  # a free slot row's time (UTC)
+GAPS_AHEAD = timedelta(days=7)  # one account's free slots are shown this far ahead
 _ERROR_COLOR = QColor("#c62828")
+_PAUSED_COLOR = QColor("#e65100")
 RETRYABLE = (PostState.FAILED, PostState.NEEDS_ATTENTION)
 EDITABLE = (PostState.SCHEDULED, PostState.FAILED, PostState.NEEDS_ATTENTION)
 
 
-def _load(core: Curator, cancelled: set[int]) -> list[Post]:
-    """Runs in the background: the queue, then this session's cancelled posts, then history."""
+@dataclass
+class QueueData:
+    posts: list[Post]
+    accounts: list[Account] = field(default_factory=list)
+    free_slots: list[datetime] = field(default_factory=list)  # of the filtered account
+
+
+def _load(core: Curator, extra: set[int], account_id: int | None = None) -> QueueData:
+    """Runs in the background: the queue, then the posts asked for by id (cancelled here,
+    opened from the calendar), then history; the accounts; the filtered account's gaps."""
     posts = core.list_queue()
     shown = {p.id for p in posts}
-    for post_id in sorted(cancelled - shown):
+    for post_id in sorted(extra - shown):
         try:
             posts.append(core.get_post(post_id))
         except Exception:  # noqa: BLE001 - gone: nothing to show
             continue
-    return posts + core.history(HISTORY)
+    posts += [p for p in core.history(HISTORY) if p.id not in extra]
+    accounts = core.list_accounts()
+    slots: list[datetime] = []
+    if account_id is not None and any(a.id == account_id for a in accounts):
+        now = datetime.now(UTC)
+        slots = core.free_slots(account_id, now, now + GAPS_AHEAD)
+    return QueueData(posts, accounts, slots)
+
+
+def is_paused(account: Account | None) -> bool:
+    return account is not None and account.paused
+
+
+def moved_order(order: Sequence[int], moved: int, target: int | None, after: bool) -> list[int]:
+    """The ids in `order` with `moved` put before `target` (after it when `after`; at the end
+    when target is None)."""
+    if target == moved:  # dropped on itself
+        return list(order)
+    rest = [i for i in order if i != moved]
+    if target is None or target not in rest:
+        return [*rest, moved]
+    at = rest.index(target) + (1 if after else 0)
+    return [*rest[:at], moved, *rest[at:]]
+
+
+class QueueList(QTreeWidget):
+    """The post list; with one account shown, its scheduled posts can be dragged into a new
+    order (the list asks; the core reorders)."""
+
+    reordered = Signal(list)  # the account's scheduled post ids, in the new order
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        source = self.currentItem()
+        moved = source.data(0, PostId) if source is not None else None
+        target_item = self.itemAt(event.position().toPoint())
+        # Not a tree: a drop on a row counts as before or after it, by the drop's half.
+        after = False
+        if target_item is not None:
+            rect = self.visualItemRect(target_item)
+            after = event.position().y() > rect.center().y()
+        target = target_item.data(0, PostId) if target_item is not None else None
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()  # the rows themselves move when the core has answered
+        order = self.draggable_ids()
+        if moved in order:
+            if target not in order:  # a free slot or a published post: the nearest post
+                target, after = self._nearest(target_item, order)
+            new = moved_order(order, moved, target, after)
+            if new != order:
+                self.reordered.emit(new)
+
+    def draggable_ids(self) -> list[int]:
+        found = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
+        return [item.data(0, PostId) for item in found if item is not None
+                and item.flags() & Qt.ItemFlag.ItemIsDragEnabled]
+
+    def _nearest(self, item: QTreeWidgetItem | None, order: list[int]) -> tuple[int | None, bool]:
+        if item is None:
+            return None, True
+        index = self.indexOfTopLevelItem(item)
+        for i in range(index, -1, -1):  # the last post above it: after that one
+            above = self.topLevelItem(i)
+            if above is not None and above.data(0, PostId) in order:
+                return above.data(0, PostId), True
+        return (order[0] if order else None), False
 
 
 class QueueWindow(QWidget):
@@ -68,13 +149,32 @@ class QueueWindow(QWidget):
         self.core: Curator = window.core
         self.posts: dict[int, Post] = {}
         self.cancelled: set[int] = set()  # cancelled here: shown until the window closes
+        self.pinned: set[int] = set()  # opened from the calendar: shown even if old
+        self.accounts: dict[int, Account] = {}
+        self.free_slots: list[datetime] = []
+        self._pending: tuple[int, Callable[[], Any] | None] | None = None  # show_post's
         self.confirm_box: QMessageBox | None = None
         self._loading = False
         self._stale = False
         self.setWindowTitle(self.tr("Post queue"))
         self.resize(860, 560)
 
-        self.list = QTreeWidget()
+        self.account_filter = QComboBox()
+        self.account_filter.setAccessibleName(self.tr("Account"))
+        self.account_filter.setToolTip(self.tr(
+            "One account's queue: reorder it, shuffle it, pause it, see its free slots"))
+        self.account_filter.addItem(self.tr("All accounts"), None)
+        self.account_filter.currentIndexChanged.connect(lambda _i: self._filter_changed())
+        filter_label = QLabel(self.tr("&Account:"))
+        filter_label.setBuddy(self.account_filter)
+        self.paused_label = QLabel()
+        self.paused_label.setWordWrap(True)
+        self.paused_label.setStyleSheet("color: #e65100; font-weight: bold;")
+        self.paused_label.hide()
+
+        self.list = QueueList()
+        self.list.setAccessibleName(self.tr("Posts"))
+        self.list.reordered.connect(self.reorder)
         self.list.setRootIsDecorated(False)
         self.list.setUniformRowHeights(True)
         self.list.setAlternatingRowColors(True)
@@ -104,11 +204,39 @@ class QueueWindow(QWidget):
         self.cancel_button = QPushButton(self.tr("&Cancel post…"))
         self.cancel_button.setToolTip(self.tr("Do not publish this post"))
         self.cancel_button.clicked.connect(lambda _c=False: self.cancel())
+        self.share_next_button = QPushButton(self.tr("Share ne&xt"))
+        self.share_next_button.setToolTip(self.tr(
+            "Move this post to the front of its account's queue"))
+        self.share_next_button.clicked.connect(lambda _c=False: self.share_next())
+        self.move_up_button = QPushButton(self.tr("Move &up"))
+        self.move_up_button.setToolTip(self.tr("Publish this post one place earlier (Ctrl+Up)"))
+        self.move_up_button.setShortcut("Ctrl+Up")
+        self.move_up_button.clicked.connect(lambda _c=False: self.move_selected(-1))
+        self.move_down_button = QPushButton(self.tr("Move do&wn"))
+        self.move_down_button.setToolTip(self.tr(
+            "Publish this post one place later (Ctrl+Down)"))
+        self.move_down_button.setShortcut("Ctrl+Down")
+        self.move_down_button.clicked.connect(lambda _c=False: self.move_selected(1))
+        self.shuffle_button = QPushButton(self.tr("S&huffle"))
+        self.shuffle_button.setToolTip(self.tr(
+            "Mix this account's scheduled posts over the same times"))
+        self.shuffle_button.clicked.connect(lambda _c=False: self.shuffle())
+        self.pause_button = QPushButton(self.tr("&Pause queue"))
+        self.pause_button.clicked.connect(lambda _c=False: self.toggle_paused())
         self.status = InlineStatus()
+
+        top = QHBoxLayout()
+        top.addWidget(filter_label)
+        top.addWidget(self.account_filter)
+        for button in (self.move_up_button, self.move_down_button, self.shuffle_button,
+                       self.pause_button):
+            top.addWidget(button)
+        top.addStretch(1)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (self.retry_button, self.edit_button, self.cancel_button):
+        for button in (self.share_next_button, self.retry_button, self.edit_button,
+                       self.cancel_button):
             buttons.addWidget(button)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -116,6 +244,8 @@ class QueueWindow(QWidget):
         splitter.addWidget(self.detail)
         splitter.setSizes([360, 160])
         layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.paused_label)
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
 
@@ -135,31 +265,133 @@ class QueueWindow(QWidget):
             self._stale = True
             return
         self._loading, self._stale = True, False
-        core, cancelled = self.core, set(self.cancelled)
-        run_in_background(lambda: _load(core, cancelled), on_success=self._loaded,
+        core, extra, account_id = self.core, self.cancelled | self.pinned, self.account_id()
+        run_in_background(lambda: _load(core, extra, account_id), on_success=self._loaded,
                           on_error=self._load_failed, parent=self)
 
-    def _loaded(self, posts: list[Post]) -> None:
+    def account_id(self) -> int | None:
+        """The account shown alone, or None for all accounts."""
+        data = self.account_filter.currentData()
+        return int(data) if data is not None else None
+
+    def _filter_changed(self) -> None:
+        self._show_account_state()
+        self.reload()
+
+    def _fill_accounts(self, accounts: list[Account]) -> None:
+        self.accounts = {a.id: a for a in accounts}
+        chosen = self.account_id()
+        self.account_filter.blockSignals(True)
+        while self.account_filter.count() > 1:
+            self.account_filter.removeItem(1)
+        for account in sorted(accounts, key=lambda a: a.name.casefold()):
+            name = account.name
+            if is_paused(account):
+                name = self.tr("{account} (paused)").format(account=name)
+            self.account_filter.addItem(name, account.id)
+        index = self.account_filter.findData(chosen) if chosen is not None else 0
+        self.account_filter.setCurrentIndex(max(0, index))
+        self.account_filter.blockSignals(False)
+        if chosen is not None and index < 0:  # removed meanwhile: all accounts again
+            self.reload()
+
+    def _loaded(self, data: QueueData) -> None:
         self._loading = False
         current = self.current_post()
         keep = current.id if current is not None else None
-        self.posts = {p.id: p for p in posts}
+        self._fill_accounts(data.accounts)
+        account_id = self.account_id()
+        posts = data.posts
+        if account_id is not None:
+            posts = [p for p in posts if p.account_id == account_id]
+        self.posts = {p.id: p for p in data.posts}
+        self.free_slots = data.free_slots if account_id is not None else []
+        single = account_id is not None
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove if single
+                                  else QAbstractItemView.DragDropMode.NoDragDrop)
         self.list.clear()
+        slots = list(self.free_slots)
         for post in posts:
-            item = QTreeWidgetItem([post.account, format_local(post.scheduled_at),
-                                    self.post_text(post), self.state_text(post)])
-            item.setData(0, PostId, post.id)
-            item.setToolTip(self.TEXT, "\n\n".join([post.text, *post.thread]))
-            if post.last_error:
-                item.setToolTip(self.STATE, post.last_error)
-            if post.state in RETRYABLE:
-                item.setForeground(self.STATE, QBrush(_ERROR_COLOR))
+            waiting = post.state not in (PostState.PUBLISHED, PostState.CANCELLED)
+            while slots and waiting and slots[0] < post.scheduled_at:
+                self._add_free_slot(slots.pop(0))
+            if not waiting:
+                while slots:  # the gaps after the last waiting post, before the history
+                    self._add_free_slot(slots.pop(0))
+            item = self._post_item(post, draggable=single)
             self.list.addTopLevelItem(item)
             if post.id == keep:
                 self.list.setCurrentItem(item)
+        for slot in slots:
+            self._add_free_slot(slot)
+        self._show_account_state()
         self._selection_changed()
+        if self._pending is not None and self.select(self._pending[0]):
+            _post_id, then = self._pending
+            self._pending = None
+            if then is not None:
+                then()
         if self._stale:
             self.reload()
+
+    def _post_item(self, post: Post, *, draggable: bool) -> QTreeWidgetItem:
+        paused = post.state is PostState.SCHEDULED and is_paused(
+            self.accounts.get(post.account_id or -1))
+        state = self.tr("Scheduled (queue paused)") if paused else self.state_text(post)
+        item = QTreeWidgetItem([post.account, format_local(post.scheduled_at),
+                                self.post_text(post), state])
+        item.setData(0, PostId, post.id)
+        item.setToolTip(self.TEXT, "\n\n".join([post.text, *post.thread]))
+        if post.last_error:
+            item.setToolTip(self.STATE, post.last_error)
+        if post.state in RETRYABLE:
+            item.setForeground(self.STATE, QBrush(_ERROR_COLOR))
+        if paused:
+            item.setForeground(self.STATE, QBrush(_PAUSED_COLOR))
+            item.setToolTip(self.ACCOUNT, self.tr(
+                "This account's queue is paused: its posts wait until you resume it"))
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if draggable and post.state is PostState.SCHEDULED:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        item.setFlags(flags)
+        return item
+
+    def _add_free_slot(self, at: datetime) -> None:
+        account = self.accounts.get(self.account_id() or -1)
+        item = QTreeWidgetItem([account.name if account else "", format_local(at),
+                                self.tr("Free slot"), ""])
+        item.setData(0, SlotTime, at)
+        item.setToolTip(self.TEXT, self.tr(
+            "Nothing is scheduled for this slot yet: Add to queue fills it"))
+        font = QFont(self.list.font())
+        font.setItalic(True)
+        for column in range(self.list.columnCount()):
+            item.setFont(column, font)
+        # Not a post: greyed, neither selectable nor draggable; drops on it land next to it.
+        item.setFlags(Qt.ItemFlag.ItemIsDropEnabled)
+        self.list.addTopLevelItem(item)
+
+    def free_slot_rows(self) -> list[tuple[str, str]]:
+        """(account, time) of each free slot row, top to bottom (for tests)."""
+        return [(item.text(self.ACCOUNT), item.text(self.TIME)) for item in self._items()
+                if item.data(0, SlotTime) is not None]
+
+    def _show_account_state(self) -> None:
+        account = self.accounts.get(self.account_id() or -1)
+        single = account is not None
+        for button in (self.move_up_button, self.move_down_button, self.shuffle_button,
+                       self.pause_button):
+            button.setVisible(single)
+        paused = is_paused(account)
+        self.pause_button.setText(self.tr("&Resume queue") if paused else self.tr("&Pause queue"))
+        self.pause_button.setToolTip(
+            self.tr("Publish this account's posts again") if paused
+            else self.tr("Hold this account's posts: none is published until you resume"))
+        self.paused_label.setVisible(paused)
+        if account is not None and paused:
+            self.paused_label.setText(self.tr(
+                "{account}'s queue is paused: nothing of it is published until you resume "
+                "it.").format(account=account.name))
 
     def _load_failed(self, exc: BaseException) -> None:
         self._loading = False
@@ -191,9 +423,9 @@ class QueueWindow(QWidget):
         return self.tr("Thread of {count}").format(count=count) + " · " + words
 
     def rows(self) -> list[tuple[str, str, str]]:
-        """(account, first line, state) of each row, top to bottom (for tests)."""
+        """(account, first line, state) of each post's row, top to bottom (for tests)."""
         return [(item.text(self.ACCOUNT), item.text(self.TEXT), item.text(self.STATE))
-                for item in self._items()]
+                for item in self._items() if item.data(0, SlotTime) is None]
 
     def _items(self) -> list[QTreeWidgetItem]:
         found = (self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount()))
@@ -208,7 +440,21 @@ class QueueWindow(QWidget):
 
     def current_post(self) -> Post | None:
         item = self.list.currentItem()
-        return self.posts.get(item.data(0, PostId)) if item is not None else None
+        post_id = item.data(0, PostId) if item is not None else None
+        return self.posts.get(post_id) if post_id is not None else None
+
+    def show_post(self, post_id: int, then: Callable[[], Any] | None = None) -> None:
+        """Select the post (reading it first if the list does not hold it), then call then()."""
+        self.pinned.add(post_id)
+        post = self.posts.get(post_id)
+        if post is not None and self.account_id() not in (None, post.account_id):
+            self.account_filter.setCurrentIndex(0)  # all accounts: it reloads
+        if self.select(post_id):
+            if then is not None:
+                then()
+            return
+        self._pending = (post_id, then)
+        self.reload()
 
     def _selection_changed(self) -> None:
         post = self.current_post()
@@ -217,6 +463,12 @@ class QueueWindow(QWidget):
         self.edit_button.setEnabled(state in EDITABLE and post is not None
                                     and post.draft_id is not None)
         self.cancel_button.setEnabled(state is PostState.SCHEDULED)
+        self.share_next_button.setEnabled(state is PostState.SCHEDULED)
+        order = self.list.draggable_ids()
+        movable = post is not None and post.id in order
+        self.move_up_button.setEnabled(movable and post is not None and order[0] != post.id)
+        self.move_down_button.setEnabled(movable and post is not None and order[-1] != post.id)
+        self.shuffle_button.setEnabled(len(order) > 1)
         self.detail.setHtml(self._detail_html(post) if post is not None else "")
 
     def _detail_html(self, post: Post) -> str:
@@ -352,6 +604,62 @@ class QueueWindow(QWidget):
         self.status.error(errors.describe(exc)[0])
         self.reload()  # the post may have moved on (published meanwhile)
 
+    # ---- one account's queue ---------------------------------------------------------------
+
+    def _change(self, busy: str, call: Callable[[], Any]) -> None:
+        """Run a queue change in the background; then every queue view reloads."""
+        self.status.busy(busy)
+        run_in_background(call, on_success=self._changed, on_error=self._failed, parent=self)
+
+    def _changed(self, _result: Any) -> None:
+        self.status.idle()
+        queue_events().changed.emit()
+
+    def share_next(self) -> None:
+        """Move the selected scheduled post to the front of its account's queue."""
+        post = self.current_post()
+        if post is None or post.state is not PostState.SCHEDULED:
+            return
+        post_id, core = post.id, self.core
+        self._change(self.tr("Moving to the front…"), lambda: core.share_next(post_id))
+
+    def reorder(self, post_ids: list[int]) -> None:
+        """The shown account's scheduled posts get the same times, in this order."""
+        account_id = self.account_id()
+        if account_id is None:
+            return
+        core, ids = self.core, list(post_ids)
+        self._change(self.tr("Reordering…"), lambda: core.reorder_queue(account_id, ids))
+
+    def move_selected(self, delta: int) -> None:
+        """Move the selected post one place earlier (-1) or later (1) in its account's queue."""
+        post = self.current_post()
+        order = self.list.draggable_ids()
+        if post is None or post.id not in order:
+            return
+        index = order.index(post.id)
+        other = index + delta
+        if not 0 <= other < len(order):
+            return
+        order[index], order[other] = order[other], order[index]
+        self.reorder(order)
+
+    def shuffle(self) -> None:
+        account_id = self.account_id()
+        if account_id is None:
+            return
+        core = self.core
+        self._change(self.tr("Shuffling…"), lambda: core.shuffle_queue(account_id))
+
+    def toggle_paused(self) -> None:
+        """Pause the shown account's queue, or resume it."""
+        account = self.accounts.get(self.account_id() or -1)
+        if account is None:
+            return
+        account_id, paused, core = account.id, not is_paused(account), self.core
+        self._change(self.tr("Pausing…") if paused else self.tr("Resuming…"),
+                     lambda: core.set_paused(account_id, paused))
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
         super().closeEvent(event)
@@ -364,6 +672,7 @@ class Publishing(QObject):
         super().__init__(window)
         self.window = window
         self.queue_window: QueueWindow | None = None
+        self.calendar_window: CalendarWindow | None = None
         self.notifier = Notifier(window)
         self.scheduler = PublishScheduler(window.core, window.refresher.network, self.notifier,
                                           interval_ms=PUBLISH_INTERVAL_MS, parent=self)
@@ -372,6 +681,9 @@ class Publishing(QObject):
         menu = window.post_actions.menu  # objectName "posts-menu" (ui/accounts.py)
         menu.addSeparator()
         menu.addAction(self.queue_action)
+        self.calendar_action = QAction(self.tr("&Calendar…"), self)
+        self.calendar_action.triggered.connect(lambda _checked=False: self.show_calendar())
+        menu.addAction(self.calendar_action)
         if start:
             self.scheduler.start()
 
@@ -382,6 +694,20 @@ class Publishing(QObject):
             shown = QueueWindow(self.window)
             shown.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             self.queue_window = shown
+            shown.show()
+        shown.raise_()
+        shown.activateWindow()
+        return shown
+
+    def show_calendar(self) -> CalendarWindow:
+        """Open the calendar window (one at a time)."""
+        from .calendar import CalendarWindow
+
+        shown = self.calendar_window
+        if shown is None or not shiboken6.isValid(shown) or not shown.isVisible():
+            shown = CalendarWindow(self.window)
+            shown.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.calendar_window = shown
             shown.show()
         shown.raise_()
         shown.activateWindow()

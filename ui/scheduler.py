@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import shiboken6
@@ -30,9 +31,13 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QPushButton,
+    QRadioButton,
     QScrollArea,
+    QSpinBox,
     QSystemTrayIcon,
     QToolButton,
     QVBoxLayout,
@@ -51,7 +56,11 @@ from .tasks import run_in_background
 if TYPE_CHECKING:
     from .composer import ComposerWindow, VariantTab
 
-PUBLISH_INTERVAL_MS = 30_000  # due posts go out within this of their time while the app is open
+MAX_WAIT_MS = 15 * 60_000  # the longest single wait: long timers drift, other processes queue
+PUBLISH_INTERVAL_MS = MAX_WAIT_MS  # the former polling interval's name (ui/queue.py passes it)
+WATCHDOG_MS = 60_000  # how often the wall clock is compared with the monotonic one
+CLOCK_JUMP_S = 5.0  # a disagreement beyond this is a sleep or a clock change
+RETRY_FLOOR_MS = 60_000  # a post a run left due is tried again after this, not in a loop
 START_DELAY_MS = 2_000  # the first run waits for the window's own first reads
 BANNER_MS = 15_000  # an in-window notification stays this long (or until closed)
 BANNER_NOTES = 3  # notices one banner shows at once, newest last
@@ -60,6 +69,7 @@ FIRST_WORDS = 60  # characters of a post a notification quotes
 _PAST_GRACE_S = 60  # a time this far in the past still counts as "now"
 PREVIEW_MAX_HEIGHT = 320  # a long thread scrolls in the dialog instead of growing it
 _ERROR_STYLE = "color: #c62828;"
+DEFAULT_STAGGER_MINUTES = 30  # "Queue for all ready accounts": minutes between accounts
 
 
 def _tr(text: str) -> str:
@@ -123,9 +133,20 @@ class ScheduleButton(QPushButton):
         return dialog
 
 
+def format_slot(when: datetime, now: datetime | None = None) -> str:
+    """A slot as the user reads it: "Tue 09:00" within the coming week, else with the date."""
+    local = QDateTime.fromSecsSinceEpoch(int(when.timestamp()))
+    locale = QLocale()
+    clock = locale.toString(local.time(), QLocale.FormatType.ShortFormat)
+    if when - (now or datetime.now(UTC)) < timedelta(days=6):
+        return f"{locale.dayName(local.date().dayOfWeek(), QLocale.FormatType.ShortFormat)} {clock}"
+    return format_local(when)
+
+
 class ScheduleDialog(QDialog):
-    """When to publish one account's post: a local date and time, or now. It queues what the
-    composer's tab shows: with or without the optional disclaimer, as one post or as the
+    """When to publish one account's post: in the account's next free slot ("Add to queue"),
+    at the front of its queue ("Share next"), at an exact local time, or now. It queues what
+    the composer's tab shows: with or without the optional disclaimer, as one post or as the
     thread the tab was split into. The dialog is window-modal, so the tab cannot change
     while it is open."""
 
@@ -135,12 +156,13 @@ class ScheduleDialog(QDialog):
         super().__init__(composer)
         self.composer = composer
         self.account_id = account_id
+        self.next_slot: datetime | None = None  # read in the background
         tab = composer.variant_tab(account_id)
         name = tab.account.name if tab is not None else ""
         self.disclaimer = tab.disclaimer if tab is not None else True
         # The parts the user saw; the core splits the same text with the same function.
         self.thread_parts: list[str] = list(tab.thread_parts) if tab and tab.threaded else []
-        self.setWindowTitle(self.tr("Schedule for {account}").format(account=name))
+        self.setWindowTitle(self.tr("Share on {account}").format(account=name))
         self.setMinimumWidth(460)
         self.when = QDateTimeEdit(default_time())
         self.when.setCalendarPopup(True)
@@ -161,19 +183,31 @@ class ScheduleDialog(QDialog):
             count=len(self.thread_parts)))
         self.thread_label.setWordWrap(True)
         self.thread_label.setVisible(bool(self.thread_parts))
+        self.slot_label = QLabel(self.tr("Next slot: looking…"))
 
         self.buttons = QDialogButtonBox()
+        self.queue_button = self.buttons.addButton(
+            self.tr("Add to &queue"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.queue_button.setToolTip(self.tr("Publish it in the account’s next free slot"))
+        self.next_button = self.buttons.addButton(
+            self.tr("Share ne&xt"), QDialogButtonBox.ButtonRole.ActionRole)
+        self.next_button.setToolTip(self.tr(
+            "Put it at the front of the account’s queue: the posts queued before it move on"))
         self.schedule_button = self.buttons.addButton(
-            self.tr("&Schedule"), QDialogButtonBox.ButtonRole.AcceptRole)
+            self.tr("&Schedule at time"), QDialogButtonBox.ButtonRole.ActionRole)
         self.now_button = self.buttons.addButton(
-            self.tr("Publish &now"), QDialogButtonBox.ButtonRole.ActionRole)
+            self.tr("Share &now"), QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.schedule_button.setDefault(True)
+        self.queue_button.setDefault(True)
+        self.queue_button.setEnabled(False)  # until the next slot is known
+        self.next_button.setEnabled(False)
+        self.queue_button.clicked.connect(lambda _c=False: self.share("queue"))
+        self.next_button.clicked.connect(lambda _c=False: self.share("next"))
         self.schedule_button.clicked.connect(lambda _c=False: self.schedule(now=False))
         self.now_button.clicked.connect(lambda _c=False: self.schedule(now=True))
         self.buttons.rejected.connect(self.reject)
 
-        when_label = QLabel(self.tr("&When (local time):"))
+        when_label = QLabel(self.tr("&At (local time):"))
         when_label.setBuddy(self.when)
         row = QHBoxLayout()
         row.addWidget(when_label)
@@ -181,6 +215,7 @@ class ScheduleDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.thread_label)
         layout.addWidget(self.preview_area)
+        layout.addWidget(self.slot_label)
         layout.addLayout(row)
         hint = QLabel(self.tr(
             "The text is final once queued: to change it later, cancel the post and "
@@ -189,6 +224,7 @@ class ScheduleDialog(QDialog):
         layout.addWidget(hint)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
+        self._read_next_slot()
 
     @staticmethod
     def _format() -> str:
@@ -202,43 +238,76 @@ class ScheduleDialog(QDialog):
             self.tr("Post {number} of {total}:").format(number=n, total=total) + "\n" + part
             for n, part in enumerate(self.thread_parts, 1))
 
+    def _read_next_slot(self) -> None:
+        core, account_id = self.composer.core, self.account_id
+        run_in_background(lambda: core.next_free_slot(account_id),
+                          on_success=self._next_slot_read, on_error=self._next_slot_failed,
+                          parent=self)
+
+    def _next_slot_read(self, when: datetime) -> None:
+        self.next_slot = when
+        self.slot_label.setText(self.tr("Next slot: {time}").format(time=format_slot(when)))
+        self.queue_button.setEnabled(True)
+        self.next_button.setEnabled(True)
+
+    def _next_slot_failed(self, exc: BaseException) -> None:
+        self.slot_label.setText(self.tr("No next slot: {error}").format(
+            error=errors.describe(exc)[0]))
+        self.schedule_button.setDefault(True)
+
     def schedule(self, *, now: bool) -> None:
         """Queue the post at the chosen time (now: at once, and run the scheduler)."""
         at = datetime.now(UTC) if now else to_utc(self.when.dateTime())
         if not now and (datetime.now(UTC) - at).total_seconds() > _PAST_GRACE_S:
             self.status.error(self.tr(
-                "That time has passed: choose a later one, or publish now."))
+                "That time has passed: choose a later one, or share now."))
             return
+        self.share("now" if now else "at", at)
+
+    def share(self, how: str, at: datetime | None = None) -> None:
+        """Queue the post: "queue" (the next free slot), "next" (the front of the queue),
+        "at" (the time `at`), "now" (at once, and run the scheduler)."""
         self._set_busy(True)
         self.status.busy(self.tr("Saving the draft…"))
         # queue_post reads the draft from the database: the last keystrokes must be there.
-        when_saved(self.composer, lambda: self._queue(at, now), self._save_failed)
+        when_saved(self.composer, lambda: self._queue(how, at), self._save_failed)
 
-    def _queue(self, at: datetime, now: bool) -> None:
+    def _queue(self, how: str, at: datetime | None) -> None:
         if self.composer.draft_id is None:
             return
         draft_id, account_id, core = self.composer.draft_id, self.account_id, self.composer.core
         disclaimer, thread = self.disclaimer, bool(self.thread_parts)
-        self.status.busy(self.tr("Queuing…"))
-        run_in_background(
-            lambda: core.queue_post(draft_id, account_id, at, disclaimer=disclaimer,
-                                    thread=thread),
-            on_success=lambda post: self._queued(post, now),
-            on_error=self._failed,
-            parent=self,
-        )
 
-    def _queued(self, post: Post, now: bool) -> None:
+        def queue() -> Post:
+            if how in ("queue", "next"):
+                post = core.queue_post(draft_id, account_id, None, next_slot=True,
+                                       disclaimer=disclaimer, thread=thread)
+                return core.share_next(post.id) if how == "next" else post
+            return core.queue_post(draft_id, account_id, at, disclaimer=disclaimer,
+                                   thread=thread)
+
+        self.status.busy(self.tr("Queuing…"))
+        run_in_background(queue, on_success=lambda post: self._queued(post, how),
+                          on_error=self._failed, parent=self)
+
+    def _queued(self, post: Post, how: str) -> None:
         queue_events().changed.emit()
-        if now:
+        time_text = format_local(post.scheduled_at)
+        if how == "now":
             message = self.tr("Publishing on {account}…").format(account=post.account)
             scheduler = getattr(getattr(self.composer.main_window, "publishing", None),
                                 "scheduler", None)
             if scheduler is not None:
                 scheduler.run_now()
+        elif how == "queue":
+            message = self.tr("Added to {account}’s queue for {time}").format(
+                account=post.account, time=time_text)
+        elif how == "next":
+            message = self.tr("Shares next on {account}, at {time}").format(
+                account=post.account, time=time_text)
         else:
             message = self.tr("Scheduled on {account} for {time}").format(
-                account=post.account, time=format_local(post.scheduled_at))
+                account=post.account, time=time_text)
         if post.thread:
             message += " " + self.tr("(a thread of {count} posts)").format(
                 count=len(post.thread) + 1)
@@ -256,9 +325,138 @@ class ScheduleDialog(QDialog):
         self.status.error(errors.describe(exc)[0])
 
     def _set_busy(self, busy: bool) -> None:
-        self.schedule_button.setEnabled(not busy)
-        self.now_button.setEnabled(not busy)
+        for button in (self.schedule_button, self.now_button):
+            button.setEnabled(not busy)
+        for button in (self.queue_button, self.next_button):
+            button.setEnabled(not busy and self.next_slot is not None)
         self.when.setEnabled(not busy)
+
+
+class QueueAllDialog(QDialog):
+    """One draft to every ready account at once: each in its own next free slot, or staggered
+    by N minutes from a time. All or nothing: when the core refuses one account's post, none
+    is queued and the dialog says why."""
+
+    queued = Signal(object)  # list[Post]
+
+    def __init__(self, composer: ComposerWindow):
+        super().__init__(composer)
+        self.composer = composer
+        self.tabs = [t for t in composer.variant_tabs() if t.ready]
+        self.setWindowTitle(self.tr("Queue for all ready accounts"))
+        self.setMinimumWidth(440)
+        self.accounts = QListWidget()
+        for tab in self.tabs:
+            item = QListWidgetItem(tab.account.name)
+            item.setData(Qt.ItemDataRole.UserRole, tab.account.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            self.accounts.addItem(item)
+        self.accounts.setMaximumHeight(140)
+        self.each_slot = QRadioButton(self.tr("&Each in its next free slot"))
+        self.staggered = QRadioButton(self.tr("S&taggered by"))
+        self.each_slot.setChecked(True)
+        self.stagger = QSpinBox()
+        self.stagger.setRange(0, 24 * 60)
+        self.stagger.setValue(DEFAULT_STAGGER_MINUTES)
+        self.stagger.setSuffix(self.tr(" min"))
+        self.stagger.setAccessibleName(self.tr("Minutes between accounts"))
+        self.start = QDateTimeEdit(default_time())
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat(ScheduleDialog._format())
+        self.start.setAccessibleName(self.tr("First post at"))
+        self.status = InlineStatus()
+        self.buttons = QDialogButtonBox()
+        self.queue_button = self.buttons.addButton(
+            self.tr("&Queue"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.queue_button.setDefault(True)
+        self.queue_button.clicked.connect(lambda _c=False: self.submit())
+        self.buttons.rejected.connect(self.reject)
+
+        stagger_row = QHBoxLayout()
+        stagger_row.addWidget(self.staggered)
+        stagger_row.addWidget(self.stagger)
+        stagger_row.addWidget(QLabel(self.tr("from")))
+        stagger_row.addWidget(self.start, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(self.tr("Accounts:")))
+        layout.addWidget(self.accounts)
+        layout.addWidget(self.each_slot)
+        layout.addLayout(stagger_row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+    def checked_ids(self) -> list[int]:
+        items = (self.accounts.item(i) for i in range(self.accounts.count()))
+        return [int(i.data(Qt.ItemDataRole.UserRole)) for i in items
+                if i.checkState() == Qt.CheckState.Checked]
+
+    def submit(self) -> None:
+        ids = self.checked_ids()
+        if not ids:
+            self.status.error(self.tr("Choose at least one account."))
+            return
+        tabs = [t for t in self.tabs if t.account.id in ids]
+        # The core takes one disclaimer choice for all: only where it can be chosen at all.
+        optional = {t.disclaimer for t in tabs
+                    if t.account.disclaimer.strip() and not t.account.disclaimer_mandatory}
+        if len(optional) > 1:
+            self.status.error(self.tr(
+                "The disclaimer is on for some of these accounts and off for others: "
+                "make them the same, or share each account on its own."))
+            return
+        at: datetime | None = None
+        stagger: timedelta | None = None
+        if self.staggered.isChecked():
+            at = to_utc(self.start.dateTime())
+            if (datetime.now(UTC) - at).total_seconds() > _PAST_GRACE_S:
+                self.status.error(self.tr("That time has passed: choose a later one."))
+                return
+            stagger = timedelta(minutes=self.stagger.value())
+        disclaimer = optional.pop() if optional else True
+        # thread=True only splits a post over its limit, which a ready tab is only when the
+        # user split it: the same as each tab's own choice.
+        thread = any(t.threaded for t in tabs)
+        self._set_busy(True)
+        self.status.busy(self.tr("Saving the draft…"))
+        when_saved(self.composer,
+                   lambda: self._queue(ids, at, stagger, disclaimer, thread), self._save_failed)
+
+    def _queue(self, ids: list[int], at: datetime | None, stagger: timedelta | None,
+               disclaimer: bool, thread: bool) -> None:
+        if self.composer.draft_id is None:
+            return
+        draft_id, core = self.composer.draft_id, self.composer.core
+        self.status.busy(self.tr("Queuing…"))
+        run_in_background(
+            lambda: core.queue_for_accounts(draft_id, ids, at=at, stagger=stagger,
+                                            disclaimer=disclaimer, thread=thread),
+            on_success=self._queued, on_error=self._failed, parent=self)
+
+    def _queued(self, posts: list[Post]) -> None:
+        queue_events().changed.emit()
+        where = ", ".join(
+            self.tr("{account} at {time}").format(account=p.account,
+                                                  time=format_slot(p.scheduled_at))
+            for p in posts)
+        self.composer.status_label.setText(self.tr("Queued: {where}").format(where=where))
+        self.composer.status_label.setStyleSheet("")
+        self.queued.emit(posts)
+        self.accept()
+
+    def _save_failed(self, message: str) -> None:
+        self._set_busy(False)
+        self.status.error(message)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self.status.error(errors.describe(exc)[0])  # the core's refusal: nothing was queued
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in (self.queue_button, self.accounts, self.each_slot, self.staggered,
+                       self.stagger, self.start):
+            widget.setEnabled(not busy)
 
 
 def when_saved(composer: ComposerWindow, then: Callable[[], None],
@@ -415,9 +613,11 @@ class Notifier(QObject):
 # ---- the in-app scheduler --------------------------------------------------------------------
 
 
-def _publish(core: Curator, now: datetime | None) -> list[tuple[PublishOutcome, Post | None]]:
+def _publish(core: Curator, now: datetime) -> list[tuple[PublishOutcome, Post | None]]:
     """Runs in the background: send what is due, and read each post back for its text."""
-    outcomes = core.publish_due(now)
+    # "hold": a post more than the grace late and never tried waits for the user's answer
+    # (ui/overdue.py); the GUI never sends a week of missed posts in one burst.
+    outcomes = core.publish_due(now, overdue="hold")
     found: list[tuple[PublishOutcome, Post | None]] = []
     for outcome in outcomes:
         try:
@@ -427,12 +627,38 @@ def _publish(core: Curator, now: datetime | None) -> list[tuple[PublishOutcome, 
     return found
 
 
+@dataclass(frozen=True)
+class WakeUp:
+    """What the scheduler waits for: the next time a post is due (None: nothing queued), and
+    the overdue posts publish_due holds for the user (never a reason to wake up)."""
+
+    due_at: datetime | None
+    held: list[Post]
+
+
+def next_wake_up(core: Curator, now: datetime) -> WakeUp:
+    """Runs in the background: when the next post is due (the core leaves out the overdue
+    posts publish_due holds: they would wake us at once, in a loop) and which are held."""
+    return WakeUp(core.next_due_at(now), core.overdue_posts(now))
+
+
 class PublishScheduler(QObject):
-    """Runs core.publish_due() every PUBLISH_INTERVAL_MS while the app is open (never two at
-    once, never while offline), and notifies each post published or failed. The core makes
-    sure a post goes out once even with `curator publish-due` running from cron as well."""
+    """Publishes due posts while the app is open, waking up when the next one is due.
+
+    One single-shot timer is set for core.next_due_at() (read in the background) and set
+    again after each run, when the queue changes (queue_events) and when the network comes
+    and goes; a wait longer than `max_wait_ms` is split, so that posts another process queued
+    (`curator queue add` from a script) are noticed too. A watchdog compares the wall clock
+    with the monotonic clock every `watchdog_ms`: when they disagree (the computer slept, or
+    the system clock was changed) the wake-up is computed anew. Publishing runs in the
+    background (never two at once, never while offline); the core makes sure a post goes
+    out once even with `curator publish-due` running from cron as well.
+    """
 
     finished = Signal(object)  # list[tuple[PublishOutcome, Post | None]]
+    armed = Signal(object)  # the due time the timer was just set for (datetime | None)
+    held = Signal(object)  # list[Post]: overdue posts held for the user, new ones only
+    clock_jumped = Signal(float)  # seconds the wall clock moved beyond the monotonic one
 
     def __init__(
         self,
@@ -441,33 +667,150 @@ class PublishScheduler(QObject):
         notifier: Notifier,
         *,
         now: Callable[[], datetime] | None = None,
-        interval_ms: int = PUBLISH_INTERVAL_MS,
+        monotonic: Callable[[], float] = time.monotonic,
+        interval_ms: int = MAX_WAIT_MS,
+        watchdog_ms: int = WATCHDOG_MS,
         parent: QObject | None = None,
     ):
         super().__init__(parent)
         self.core = core
         self.network = network
         self.notifier = notifier
-        self.now = now  # None: the core's clock (tests inject one)
+        self.now = now  # None: the real clock (tests inject one)
+        self.monotonic = monotonic  # tests inject one with `now`, to fake a sleep
+        self.max_wait_ms = interval_ms
         self.runs = 0  # publish_due calls started
+        self.reads = 0  # wake-up times read
+        self.wake_at: datetime | None = None  # the due time the timer waits for
+        self._started = False
         self._running = False
         self._again = False  # asked to run while running: once more afterwards
+        self._reading = False
+        self._read_again = False
+        self._run_on_wake = False
+        self._last_run_now: datetime | None = None  # the clock of the last run's start
+        self._last_run_mono = 0.0
+        self._held_seen: set[int] = set()
         self.timer = QTimer(self)
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self.run_now)
+        self.timer.setSingleShot(True)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse one may fire 5 % early
+        self.timer.timeout.connect(self._wake)
+        self.watchdog = QTimer(self)
+        self.watchdog.setInterval(watchdog_ms)
+        self.watchdog.timeout.connect(self.check_clock)
+        self._wall_mark = 0.0
+        self._mono_mark = 0.0
         network.online_changed.connect(self._online_changed)
+        queue_events().changed.connect(self.rearm)
+
+    # ---- clocks ----------------------------------------------------------------------------
+
+    def wall_now(self) -> datetime:
+        return self.now() if self.now is not None else datetime.now(UTC)
+
+    def _mark_clocks(self) -> None:
+        self._wall_mark = self.wall_now().timestamp()
+        self._mono_mark = self.monotonic()
+
+    def check_clock(self) -> bool:
+        """The watchdog's tick: True (and the wake-up computed anew) when the wall clock moved
+        more than CLOCK_JUMP_S away from the monotonic one since the last tick: the computer
+        slept (Qt's timers stood still meanwhile) or someone set the clock."""
+        wall, mono = self.wall_now().timestamp(), self.monotonic()
+        drift = (wall - self._wall_mark) - (mono - self._mono_mark)
+        self._wall_mark, self._mono_mark = wall, mono
+        if abs(drift) <= CLOCK_JUMP_S:
+            return False
+        self.clock_jumped.emit(drift)
+        self.rearm()
+        return True
+
+    # ---- starting and arming ---------------------------------------------------------------
 
     def start(self, first_delay_ms: int = START_DELAY_MS) -> None:
-        self.timer.start()
-        QTimer.singleShot(first_delay_ms, self, self._first_run)
+        """Catch up with what is due after `first_delay_ms`, then wake up when needed."""
+        self._started = True
+        self._mark_clocks()
+        self.watchdog.start()
+        self._run_on_wake = True
+        self.timer.start(first_delay_ms)
 
     def stop(self) -> None:
         """No more automatic runs (run_now still works)."""
+        self._started = False
         self.timer.stop()
+        self.watchdog.stop()
 
-    def _first_run(self) -> None:
-        if self.timer.isActive():  # not stopped meanwhile
-            self.run_now()
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def rearm(self) -> None:
+        """Read the next due time in the background and set the timer for it."""
+        if not self._started:
+            return
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading = True
+        self._read_again = False
+        self.reads += 1
+        core, now = self.core, self.wall_now()
+        run_in_background(lambda: next_wake_up(core, now), on_success=self._read,
+                          on_error=self._read_failed, parent=self)
+
+    def _read(self, wake: WakeUp) -> None:
+        self._reading = False
+        if self._read_again:
+            self.rearm()
+            return
+        new = [p for p in wake.held if p.id not in self._held_seen]
+        self._held_seen.update(p.id for p in new)
+        if new:
+            self.held.emit(new)
+        self.arm(wake.due_at)
+
+    def _read_failed(self, exc: BaseException) -> None:
+        # A storage error: try again after the longest wait; the status bar says why.
+        self._reading = False
+        self._show_error(exc)
+        self.arm(None)
+
+    def arm(self, due_at: datetime | None) -> None:
+        """Set the timer for `due_at` (None: only to look again after the longest wait)."""
+        if not self._started:
+            return
+        if not self.network.online:
+            self.timer.stop()  # nothing can go out: the network's return runs it
+            self.wake_at = None
+            self.armed.emit(None)
+            return
+        wait_ms = self.max_wait_ms
+        if due_at is not None:
+            wait_ms = max(0, math.ceil((due_at - self.wall_now()).total_seconds() * 1000))
+            if self._last_run_now is not None and due_at <= self._last_run_now:
+                # The last run saw this post due and left it (another process is sending
+                # it, its account needs the user): no loop of runs, one try a minute at most.
+                since_ms = int((self.monotonic() - self._last_run_mono) * 1000)
+                wait_ms = max(wait_ms, RETRY_FLOOR_MS - since_ms)
+        self.wake_at = due_at
+        self._run_on_wake = due_at is not None and wait_ms <= self.max_wait_ms
+        self.timer.start(min(wait_ms, self.max_wait_ms))
+        self.armed.emit(due_at)
+
+    def _wake(self) -> None:
+        if self._run_on_wake and self.wake_at is not None and self.wake_at > self.wall_now():
+            self.arm(self.wake_at)  # woke a little early (timer rounding): wait the rest
+            return
+        if self._run_on_wake:
+            self._run_on_wake = False
+            if self.run_now():
+                return
+            if self._running:
+                return  # the run going on re-arms when it ends
+        self.rearm()
+
+    # ---- running ---------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
@@ -484,7 +827,10 @@ class PublishScheduler(QObject):
         self._running = True
         self._again = False
         self.runs += 1
-        core, now = self.core, self.now() if self.now is not None else None
+        # Our clock, not the core's (whole seconds): the timer woke for this very instant.
+        now = self._last_run_now = self.wall_now()
+        self._last_run_mono = self.monotonic()
+        core = self.core
         run_in_background(
             lambda: _publish(core, now),
             on_success=self._done,
@@ -494,30 +840,38 @@ class PublishScheduler(QObject):
         return True
 
     def _online_changed(self, online: bool) -> None:
-        if online:
-            self.run_now()
+        if online and self.run_now():
+            return  # the run re-arms when it ends
+        self.rearm()
 
     def _done(self, results: list[tuple[PublishOutcome, Post | None]]) -> None:
         self._running = False
         for outcome, post in results:
             self._notify(outcome, post)
         if results:
-            queue_events().changed.emit()
+            queue_events().changed.emit()  # also re-arms (rearm coalesces)
         self.finished.emit(results)
         if self._again:
             self.run_now()
+        else:
+            self.rearm()
 
     def _failed(self, exc: BaseException) -> None:
-        # A storage error: no dialog every 30 s; the status bar says it, the next run retries.
+        # A storage error: no dialog at every wake-up; the status bar says it, later runs retry.
         self._running = False
+        self._show_error(exc)
+        self.finished.emit([])
+        if self._again:
+            self.run_now()
+        else:
+            self.rearm()
+
+    def _show_error(self, exc: BaseException) -> None:
         window = self.notifier.window
         if shiboken6.isValid(window):
             window.statusBar().showMessage(
                 self.tr("Could not publish the due posts: {error}").format(
                     error=errors.describe(exc)[0]), BANNER_MS)
-        self.finished.emit([])
-        if self._again:
-            self.run_now()
 
     def _notify(self, outcome: PublishOutcome, post: Post | None) -> None:
         words = first_words(post.text) if post is not None else ""

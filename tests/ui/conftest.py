@@ -1,5 +1,6 @@
 """UI test fixtures: a core holding items fetched from the local feed server, a main window."""
 
+import keyring
 import pytest
 from uihelpers import GOLDEN, open_window, serve_golden
 
@@ -70,3 +71,19 @@ def window(qtbot, core):
     win = open_window(qtbot, core)
     yield win
     qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=15_000)  # before the core closes
+
+
+@pytest.fixture
+def memory_keyring(core):
+    """An in-memory keyring for this test (the core's secret store looks again)."""
+    from uihelpers import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    core._secrets = None  # the store picks its backend once: let it look again
+    try:
+        yield memory
+    finally:
+        keyring.set_keyring(previous)
+        core._secrets = None

@@ -429,3 +429,94 @@ def test_the_composer_is_a_window_of_its_own(qtbot, window, core, accounts):
     assert composer.windowFlags() & Qt.WindowType.Window
     assert window.isEnabled()  # the main window keeps working
     composer.close()
+
+
+# ---- one draft to several accounts (issue 6) -------------------------------------------------
+
+EVERY_DAY = [(day, hhmm) for day in range(7) for hhmm in ("07:10", "12:40", "19:05")]
+
+
+def open_queue_all(qtbot, composer):
+    qtbot.waitUntil(lambda: composer.queue_all_button.isEnabled())
+    return composer.open_queue_all()
+
+
+def queued_now(qtbot, core, dialog, count):
+    before = {p.id for p in core.list_queue()}
+    dialog.queue_button.click()
+    qtbot.waitUntil(lambda: not _valid(dialog), timeout=10_000)
+    return [p for p in core.list_queue() if p.id not in before]
+
+
+def test_queue_for_all_ready_accounts_each_in_its_next_slot(qtbot, window, core, accounts):
+    for account in accounts.values():
+        core.set_slots(account.id, EVERY_DAY)
+    core.queue_post(core.new_draft(text="Ya en la cola de X.").id, accounts["x"].id,
+                    next_slot=True)  # X's first slot is taken
+    expected = {a.id: core.next_free_slot(a.id) for a in accounts.values()}
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText("Tres redes, un borrador: ¿qué opináis, señores?")
+    dialog = open_queue_all(qtbot, composer)
+    assert dialog.checked_ids() == [a.id for a in accounts.values()]
+    assert dialog.each_slot.isChecked()
+    posts = queued_now(qtbot, core, dialog, 3)
+    assert {p.account_id: p.scheduled_at for p in posts} == expected
+    assert len(set(expected.values())) >= 2  # X's own queue moved it on
+    assert composer.status_label.text().startswith("Queued: Ana en X at")
+    # Each with its own disclaimer rules: LinkedIn's mandatory one is there.
+    linkedin = next(p for p in posts if p.account_id == accounts["linkedin"].id)
+    assert linkedin.text.endswith(DISCLAIMER)
+    composer.close()
+
+
+def test_queue_for_all_staggered_from_a_time(qtbot, window, core, accounts):
+    from datetime import UTC, datetime, timedelta
+
+    from PySide6.QtCore import QDateTime
+
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText("Escalonado: primero X, luego Mastodon, luego LinkedIn.")
+    dialog = open_queue_all(qtbot, composer)
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
+    dialog.staggered.setChecked(True)
+    dialog.stagger.setValue(25)
+    dialog.start.setDateTime(QDateTime.fromSecsSinceEpoch(int(start.timestamp())))
+    # Only two of the three.
+    dialog.accounts.item(1).setCheckState(Qt.CheckState.Unchecked)
+    posts = queued_now(qtbot, core, dialog, 2)
+    by_account = {p.account_id: p.scheduled_at for p in posts}
+    assert by_account == {accounts["x"].id: start,
+                          accounts["linkedin"].id: start + timedelta(minutes=25)}
+    composer.close()
+
+
+def test_queue_for_all_is_all_or_nothing_and_shows_the_refusal(qtbot, window, core, accounts):
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText("Un texto corto pero no tanto para la nueva regla.")
+    dialog = open_queue_all(qtbot, composer)
+    # Meanwhile X's limit shrank (another window, the CLI): the core refuses that account.
+    core.update_account(accounts["x"].id, char_limit=10)
+    before = len(core.list_queue())
+    dialog.queue_button.click()
+    qtbot.waitUntil(lambda: bool(dialog.status.error_text()), timeout=10_000)
+    assert "Ana en X" in dialog.status.error_text()
+    assert len(core.list_queue()) == before  # none of the three was queued
+    assert dialog.queue_button.isEnabled()
+    dialog.reject()
+    composer.close()
+
+
+def test_queue_for_all_needs_one_disclaimer_choice(qtbot, window, core):
+    bluesky = core.add_account("bluesky", name="Ana en Bluesky", disclaimer=DISCLAIMER)
+    core.add_account("mastodon", name="Ana en Mastodon", api_base="mastodon.social",
+                     disclaimer=DISCLAIMER)
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText("¿Con o sin descargo?")
+    composer.variant_tab(bluesky.id).disclaimer_check.setChecked(False)
+    dialog = open_queue_all(qtbot, composer)
+    before = len(core.list_queue())
+    dialog.queue_button.click()
+    assert "disclaimer is on for some" in dialog.status.error_text()
+    assert len(core.list_queue()) == before
+    dialog.reject()
+    composer.close()

@@ -4,16 +4,20 @@ and its notifications, against the local webhook receiver (tests/webhookserver.p
 Webhook secrets live in the OS keyring: run with `bash scripts/test.sh tests/ui/test_queue.py`.
 """
 
+import random
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, QMimeData, QPointF, Qt
+from PySide6.QtGui import QDropEvent
 from webhookserver import WebhookServer
 
 from curator.types import PostState
 from ui.composer import open_composer
+from ui.models import format_local
+from ui.queue import PostId, SlotTime, moved_order
 from ui.scheduler import Notifier, default_time, first_words
 
 SECRET = "clave-de-firma-ñandú"
@@ -346,3 +350,164 @@ def test_a_post_handed_to_mastodons_scheduler_says_so(qtbot, window, core, sched
         assert "even with this computer off" in queue_window.detail.toPlainText()
     finally:
         server.stop()
+
+
+# ---- one account's queue ---------------------------------------------------------------------
+
+
+def daily_slots(core, account=HOOK):
+    """A slot every day at 09:00, so the coming week always has seven."""
+    core.set_slots(account, [(day, "09:00") for day in range(7)])
+
+
+def queue_next(core, count, account=HOOK):
+    posts = []
+    for n in range(count):
+        draft = core.new_draft(text=f"Artículo {n + 1}: ¿qué dirá la señora ministra?")
+        posts.append(core.queue_post(draft.id, account, next_slot=True))
+    return posts
+
+
+def show_account(qtbot, queue_window, name):
+    qtbot.waitUntil(lambda: queue_window.account_filter.findText(name) > 0)
+    queue_window.account_filter.setCurrentIndex(queue_window.account_filter.findText(name))
+    qtbot.waitUntil(lambda: not queue_window._loading and queue_window.account_id() is not None)
+
+
+def queue_ids(core, account=HOOK):
+    return [p.id for p in core.queue_for(account)]
+
+
+def test_one_accounts_queue_shows_its_free_slots(qtbot, window, core, accounts, scheduler):
+    daily_slots(core)
+    posts = queue_next(core, 3)
+    other = queue(core, account="Ana en X", at=datetime.now(UTC) + timedelta(hours=5))
+    queue_window = open_queue(qtbot, window)
+    qtbot.waitUntil(lambda: len(queue_window.rows()) == 4)
+    assert queue_window.free_slot_rows() == []  # all accounts: no gaps
+    assert not queue_window.shuffle_button.isVisibleTo(queue_window)
+
+    show_account(qtbot, queue_window, HOOK)
+    qtbot.waitUntil(lambda: len(queue_window.rows()) == 3)
+    assert other.id not in [queue_window.list.topLevelItem(i).data(0, PostId)
+                            for i in range(queue_window.list.topLevelItemCount())]
+    now = datetime.now(UTC)
+    free = core.free_slots(HOOK, now, now + timedelta(days=7))
+    assert len(free) == 4  # seven daily slots, three taken
+    assert queue_window.free_slot_rows() == [(HOOK, format_local(t)) for t in free]
+    assert queue_window.shuffle_button.isVisibleTo(queue_window)
+    # The gaps sit among the posts by time, greyed and not selectable.
+    times = []
+    for i in range(queue_window.list.topLevelItemCount()):
+        item = queue_window.list.topLevelItem(i)
+        post_id = item.data(0, PostId)
+        times.append(core.get_post(post_id).scheduled_at if post_id is not None
+                     else item.data(0, SlotTime))
+        if post_id is None:
+            assert item.text(queue_window.TEXT) == "Free slot"
+            assert not item.flags() & Qt.ItemFlag.ItemIsSelectable
+    assert times == sorted(times)
+    assert [p.id for p in posts] == queue_ids(core)
+
+
+def test_reorder_by_drop_and_by_keys_changes_the_cores_queue(qtbot, window, core, accounts,
+                                                             scheduler):
+    daily_slots(core)
+    first, second, third = queue_next(core, 3)
+    times = [p.scheduled_at for p in (first, second, third)]
+    queue_window = open_queue(qtbot, window)
+    show_account(qtbot, queue_window, HOOK)
+    qtbot.waitUntil(lambda: len(queue_window.rows()) == 3)
+    assert queue_window.list.draggable_ids() == [first.id, second.id, third.id]
+
+    # A drop of the third post on the top half of the first one's row: it goes first.
+    lst = queue_window.list
+    assert queue_window.select(third.id)
+    target = next(lst.topLevelItem(i) for i in range(lst.topLevelItemCount())
+                  if lst.topLevelItem(i).data(0, PostId) == first.id)
+    rect = lst.visualItemRect(target)
+    drop = QDropEvent(QPointF(rect.center().x(), rect.top() + 2), Qt.DropAction.MoveAction,
+                      QMimeData(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    lst.dropEvent(drop)
+    qtbot.waitUntil(lambda: queue_ids(core) == [third.id, first.id, second.id])
+    assert sorted(p.scheduled_at for p in core.queue_for(HOOK)) == times  # the same times
+    qtbot.waitUntil(lambda: lst.draggable_ids() == [third.id, first.id, second.id])
+
+    # Ctrl+Down (the Move down button) on the selected post.
+    assert queue_window.select(first.id)
+    assert queue_window.move_down_button.isEnabled() and queue_window.move_up_button.isEnabled()
+    queue_window.move_down_button.click()
+    qtbot.waitUntil(lambda: queue_ids(core) == [third.id, second.id, first.id])
+    qtbot.waitUntil(lambda: lst.draggable_ids() == [third.id, second.id, first.id])
+    assert queue_window.select(third.id)
+    assert not queue_window.move_up_button.isEnabled()
+
+
+def test_moved_order():
+    assert moved_order([1, 2, 3], 3, 1, after=False) == [3, 1, 2]
+    assert moved_order([1, 2, 3], 1, 3, after=True) == [2, 3, 1]
+    assert moved_order([1, 2, 3], 1, None, after=True) == [2, 3, 1]
+    assert moved_order([1, 2, 3], 2, 2, after=False) == [1, 2, 3]
+
+
+def test_shuffle_mixes_the_accounts_queue(qtbot, window, core, accounts, scheduler,
+                                          monkeypatch):
+    daily_slots(core)
+    posts = queue_next(core, 5)
+    ids = [p.id for p in posts]
+    # A seed whose shuffle is not the order it started from (the core shuffles by id).
+    seed = next(s for s in range(100) if (lambda order: (random.Random(s).shuffle(order),
+                                                         order)[1])(list(ids)) != ids)
+    real = core.shuffle_queue
+    calls = []
+    monkeypatch.setattr(core, "shuffle_queue", lambda account, rng=None: (
+        calls.append(account), real(account, random.Random(seed)))[1])
+    queue_window = open_queue(qtbot, window)
+    show_account(qtbot, queue_window, HOOK)
+    qtbot.waitUntil(lambda: len(queue_window.rows()) == 5)
+    queue_window.shuffle_button.click()
+    qtbot.waitUntil(lambda: queue_ids(core) != ids)
+    assert calls == [accounts["webhook"].id]
+    assert sorted(queue_ids(core)) == sorted(ids)
+    assert sorted(p.scheduled_at for p in core.queue_for(HOOK)) == [p.scheduled_at
+                                                                    for p in posts]
+    qtbot.waitUntil(lambda: queue_window.list.draggable_ids() == queue_ids(core))
+
+
+def test_pause_and_resume_an_accounts_queue(qtbot, window, core, accounts, hook, scheduler):
+    daily_slots(core)
+    [post] = queue_next(core, 1)
+    queue_window = open_queue(qtbot, window)
+    show_account(qtbot, queue_window, HOOK)
+    qtbot.waitUntil(lambda: queue_window.rows() == [(HOOK, post.text, "Scheduled")])
+    assert queue_window.pause_button.text() == "&Pause queue"
+    queue_window.pause_button.click()
+    qtbot.waitUntil(lambda: core.get_account(HOOK).paused)
+    qtbot.waitUntil(lambda: queue_window.rows() == [(HOOK, post.text,
+                                                     "Scheduled (queue paused)")])
+    assert queue_window.pause_button.text() == "&Resume queue"
+    assert queue_window.paused_label.isVisibleTo(queue_window)
+    assert "paused" in queue_window.paused_label.text()
+    assert queue_window.account_filter.currentText() == f"{HOOK} (paused)"
+    # Paused: even when due, nothing of it goes out.
+    scheduler.now = lambda: post.scheduled_at + timedelta(minutes=1)
+    assert run(qtbot, scheduler) == []
+    assert hook.deliveries == []
+
+    queue_window.pause_button.click()
+    qtbot.waitUntil(lambda: not core.get_account(HOOK).paused)
+    qtbot.waitUntil(lambda: queue_window.rows() == [(HOOK, post.text, "Scheduled")])
+    assert not queue_window.paused_label.isVisibleTo(queue_window)
+    assert queue_window.account_filter.currentText() == HOOK
+
+
+def test_share_next_moves_a_post_to_the_front(qtbot, window, core, accounts, scheduler):
+    daily_slots(core)
+    first, second, third = queue_next(core, 3)
+    queue_window = open_queue(qtbot, window)
+    qtbot.waitUntil(lambda: queue_window.select(third.id))
+    assert queue_window.share_next_button.isEnabled()
+    queue_window.share_next_button.click()
+    qtbot.waitUntil(lambda: queue_ids(core) == [third.id, first.id, second.id])
+    assert core.get_post(third.id).scheduled_at == first.scheduled_at
+    qtbot.waitUntil(lambda: queue_window.rows()[0][1] == third.text)

@@ -1,6 +1,9 @@
 """The composer's Schedule… dialog queues what the tab shows: the optional disclaimer as the
 user left it, a long post as the thread it was split into; and the in-app scheduler publishes
 that thread to the strict local Mastodon server (tests/mastodonserver.py) as chained replies.
+The wake-up timer (set for core.next_due_at, re-armed on a queue change, a clock jump or a
+sleep, never polling) publishes to the local webhook receiver without blocking the UI; "Add
+to queue" and "Share next" place posts in the account's slots.
 
 Secrets live in an in-memory keyring backend (no OS keyring needed for these tests).
 """
@@ -8,56 +11,22 @@ Secrets live in an in-memory keyring backend (no OS keyring needed for these tes
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import keyring
-import keyring.backend
-import keyring.errors
 import pytest
 import shiboken6
 from mastodonserver import MastodonServer
+from PySide6.QtCore import QTimer
+from webhookserver import WebhookServer
 
 from curator import counting
 from curator.types import PostState
 from ui.composer import open_composer, open_composers
+from ui.scheduler import MAX_WAIT_MS, format_slot, queue_events
 
 OPTIONAL = "Las opiniones son mías, no de mi empresa."
 MANDATORY = "Comunicación publicitaria. Rentabilidades pasadas no garantizan futuras."
 TOKEN = "tok-Lucía-ñandú-0123456789abcdef"
 SENTENCE = "La campaña publicó sus cifras. ¿Cuadran con el presupuesto? No del todo, señora. "
 
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that keeps secrets in this process only."""
-
-    # 0: never chosen nor chained by keyring's own discovery (a subclass registers itself),
-    # so later tests still find the real Secret Service as the default.
-    priority = 0  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("not found")
-
-
-@pytest.fixture
-def memory_keyring(core) -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    core._secrets = None  # the store picks its backend once: let it look again
-    try:
-        yield memory
-    finally:
-        keyring.set_keyring(previous)
-        core._secrets = None
 
 
 @pytest.fixture
@@ -290,4 +259,276 @@ def test_the_scheduler_publishes_the_thread_as_chained_replies(
     with qtbot.waitSignal(scheduler.finished, timeout=20_000):
         assert scheduler.run_now()
     assert len(mastodon.statuses) == len(parts)  # published once
+    composer.close()
+
+
+# ---- the wake-up timer (issue 6) -------------------------------------------------------------
+
+HOOK_SECRET = "firma-del-webhook-ñandú-42"
+AVISO = "Aviso de campaña: las cifras de marzo, con dudas razonables."
+
+
+@pytest.fixture
+def hook(core, memory_keyring) -> Iterator[tuple[WebhookServer, object]]:
+    server = WebhookServer(secret=HOOK_SECRET).start()
+    account = core.add_account("webhook", name="Equipo de difusión", api_base=server.url,
+                               secret=HOOK_SECRET)
+    try:
+        yield server, account
+    finally:
+        server.stop()
+
+
+def queue_at(core, account, at, text=AVISO):
+    draft = core.new_draft(text=text)
+    return core.queue_post(draft.id, account.id, at)
+
+
+def armed_for(qtbot, scheduler, action):
+    """Run action(); the due time the timer is then set for (after the background read)."""
+    with qtbot.waitSignal(scheduler.armed, timeout=10_000) as blocker:
+        action()
+    return blocker.args[0]
+
+
+def remaining_s(scheduler) -> float:
+    assert scheduler.timer.isActive()
+    return scheduler.timer.remainingTime() / 1000
+
+
+def test_the_timer_wakes_at_the_next_due_time_and_publishes_in_the_background(
+        qtbot, window, core, scheduler, hook):
+    server, account = hook
+    window.refresher.network.set_online_for_test(True)
+    later = queue_at(core, account, datetime.now(UTC) + timedelta(minutes=10))
+    assert core.next_due_at() == later.next_attempt_at
+
+    with qtbot.waitSignal(scheduler.armed, timeout=10_000) as blocker:
+        scheduler.start(first_delay_ms=0)  # the start's catch-up run: nothing due yet
+    assert blocker.args[0] == later.next_attempt_at
+    assert 9 * 60 < remaining_s(scheduler) <= 10 * 60  # one wake-up, no polling
+    assert scheduler.runs == 1 and server.deliveries == []
+
+    # A post queued for in two seconds: the queue's change moves the wake-up forward.
+    soon = queue_at(core, account, datetime.now(UTC) + timedelta(seconds=2))
+    assert armed_for(qtbot, scheduler, queue_events().changed.emit) == soon.next_attempt_at
+    assert remaining_s(scheduler) <= 2.5
+
+    # The server holds the request: the UI's event loop keeps turning meanwhile.
+    server.fail("hold")
+    ticks = []
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: ticks.append(1))
+    ticker.start(10)
+    qtbot.waitUntil(server.received.is_set, timeout=10_000)  # the timer woke and sent it
+    assert scheduler.running and scheduler.runs == 2
+    before = len(ticks)
+    qtbot.wait(300)
+    assert len(ticks) - before >= 10  # ticked while the publish was waiting on the network
+    with qtbot.waitSignal(scheduler.finished, timeout=15_000) as done:
+        server.release()
+    ticker.stop()
+    [(outcome, post)] = done.args[0]
+    assert outcome.state is PostState.PUBLISHED and post.id == soon.id
+    assert [p["payload"]["text"] for p in server.posts.values()] == [AVISO]
+    # And the timer waits for the next one again.
+    qtbot.waitUntil(lambda: scheduler.wake_at == later.next_attempt_at)
+    assert 9 * 60 < remaining_s(scheduler) <= 10 * 60
+    assert core.get_post(later.id).state is PostState.SCHEDULED
+    scheduler.stop()
+
+
+def test_a_long_wait_is_split_and_nothing_queued_still_looks_again(qtbot, window, core,
+                                                                   scheduler, hook):
+    _server, account = hook
+    window.refresher.network.set_online_for_test(True)
+    assert armed_for(qtbot, scheduler, lambda: scheduler.start(first_delay_ms=0)) is None
+    assert abs(remaining_s(scheduler) - MAX_WAIT_MS / 1000) < 5  # another process may queue
+    far = queue_at(core, account, datetime.now(UTC) + timedelta(days=3))
+    assert armed_for(qtbot, scheduler, queue_events().changed.emit) == far.next_attempt_at
+    assert abs(remaining_s(scheduler) - MAX_WAIT_MS / 1000) < 5
+    # The chunk's end reads again instead of publishing.
+    runs = scheduler.runs
+    assert armed_for(qtbot, scheduler, scheduler.timer.timeout.emit) == far.next_attempt_at
+    assert scheduler.runs == runs
+    scheduler.stop()
+    assert not scheduler.timer.isActive() and not scheduler.watchdog.isActive()
+
+
+class FakeClocks:
+    """The wall clock and the monotonic clock, moved by the test: a sleep moves only the
+    wall clock (the monotonic one stands still while the computer sleeps)."""
+
+    def __init__(self) -> None:
+        self.wall = datetime.now(UTC)
+        self.mono = 1000.0
+
+    def tick(self, seconds: float) -> None:  # awake: both move
+        self.wall += timedelta(seconds=seconds)
+        self.mono += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.wall += timedelta(seconds=seconds)
+
+
+def test_a_clock_jump_or_a_sleep_rearms_the_timer(qtbot, window, core, scheduler, hook):
+    server, account = hook
+    window.refresher.network.set_online_for_test(True)
+    clocks = FakeClocks()
+    scheduler.now = lambda: clocks.wall
+    scheduler.monotonic = lambda: clocks.mono
+    post = queue_at(core, account, clocks.wall + timedelta(minutes=40))
+    assert armed_for(qtbot, scheduler, lambda: scheduler.start(first_delay_ms=0)) \
+        == post.next_attempt_at
+    assert abs(remaining_s(scheduler) - MAX_WAIT_MS / 1000) < 5
+
+    clocks.tick(60)  # an ordinary watchdog tick: nothing to do
+    with qtbot.assertNotEmitted(scheduler.armed, wait=200):
+        assert not scheduler.check_clock()
+
+    clocks.tick(60)
+    clocks.sleep(35 * 60)  # the lid was closed for 35 minutes: the post is due in 3
+    with qtbot.waitSignal(scheduler.clock_jumped) as jumped:
+        assert armed_for(qtbot, scheduler, scheduler.watchdog.timeout.emit) \
+            == post.next_attempt_at
+    assert jumped.args[0] == pytest.approx(35 * 60)
+    assert 2.5 * 60 < remaining_s(scheduler) <= 3 * 60
+
+    # Someone sets the clock 5 minutes ahead: the post is 2 minutes late, within the grace.
+    clocks.sleep(5 * 60)
+    with qtbot.waitSignal(scheduler.finished, timeout=15_000) as done:
+        assert scheduler.check_clock()
+    [(outcome, _post)] = done.args[0]
+    assert outcome.state is PostState.PUBLISHED
+    assert len(server.posts) == 1
+    scheduler.stop()
+
+
+def test_after_a_long_sleep_overdue_posts_are_held_not_sent(qtbot, window, core, scheduler,
+                                                            hook):
+    server, account = hook
+    window.refresher.network.set_online_for_test(True)
+    clocks = FakeClocks()
+    scheduler.now = lambda: clocks.wall
+    scheduler.monotonic = lambda: clocks.mono
+    posts = [queue_at(core, account, clocks.wall + timedelta(hours=h), text=f"Aviso {h}: ñ")
+             for h in (1, 2, 3)]
+    armed_for(qtbot, scheduler, lambda: scheduler.start(first_delay_ms=0))
+
+    clocks.sleep(5 * 3600)  # the weekend: all three missed by hours
+    with qtbot.waitSignal(scheduler.held, timeout=10_000) as held:
+        assert scheduler.check_clock()
+    assert sorted(p.id for p in held.args[0]) == [p.id for p in posts]
+    qtbot.waitUntil(lambda: not scheduler.timer.isActive() or scheduler.wake_at is None)
+    assert scheduler.wake_at is None  # nothing else is due: no wake-up for held posts
+    # Even an explicit run does not send them: publish_due holds them for the user.
+    with qtbot.waitSignal(scheduler.finished, timeout=15_000) as done:
+        assert scheduler.run_now()
+    assert done.args[0] == [] and server.deliveries == []
+    assert all(core.get_post(p.id).state is PostState.SCHEDULED for p in posts)
+    with qtbot.assertNotEmitted(scheduler.held, wait=300):  # each is asked about once
+        scheduler.rearm()
+    scheduler.stop()
+
+
+def test_offline_no_wake_up_and_the_network_s_return_publishes(qtbot, window, core, scheduler,
+                                                               hook):
+    server, account = hook
+    network = window.refresher.network
+    network.set_online_for_test(True)
+    clocks = FakeClocks()
+    scheduler.now = lambda: clocks.wall
+    scheduler.monotonic = lambda: clocks.mono
+    queue_at(core, account, clocks.wall + timedelta(minutes=5))
+    armed_for(qtbot, scheduler, lambda: scheduler.start(first_delay_ms=0))
+    assert scheduler.timer.isActive()
+    assert armed_for(qtbot, scheduler, lambda: network.set_online_for_test(False)) is None
+    assert not scheduler.timer.isActive()
+    clocks.tick(6 * 60)
+    with qtbot.waitSignal(scheduler.finished, timeout=15_000) as done:
+        network.set_online_for_test(True)
+    assert [o.state for o, _p in done.args[0]] == [PostState.PUBLISHED]
+    assert len(server.posts) == 1
+    scheduler.stop()
+
+
+# ---- Add to queue, Share next (the Schedule dialog) ------------------------------------------
+
+EVERY_DAY = [(day, hhmm) for day in range(7) for hhmm in ("08:15", "13:45", "20:30")]
+
+
+def open_share(qtbot, composer, account):
+    tab = composer.variant_tab(account.id)
+    qtbot.waitUntil(lambda: tab.ready)
+    dialog = tab.schedule_button.open_dialog()
+    qtbot.waitUntil(lambda: dialog.next_slot is not None, timeout=10_000)
+    return dialog
+
+
+def share(qtbot, core, dialog, button):
+    before = {p.id for p in core.list_queue()}
+    button.click()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=10_000)
+    return next(p for p in core.list_queue() if p.id not in before)
+
+
+def test_add_to_queue_takes_the_next_free_slot_it_shows(qtbot, window, core, scheduler):
+    account = core.add_account("bluesky", name="Ana en Bluesky")
+    core.set_slots(account.id, EVERY_DAY)
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText("¿Cuadran las cifras de la campaña? Lo dudo.")
+    first_slot = core.next_free_slot(account.id)
+
+    dialog = open_share(qtbot, composer, account)
+    assert dialog.next_slot == first_slot
+    assert dialog.slot_label.text() == f"Next slot: {format_slot(first_slot)}"
+    assert dialog.queue_button.isDefault()
+    post = share(qtbot, core, dialog, dialog.queue_button)
+    assert post.scheduled_at == first_slot and post.state is PostState.SCHEDULED
+    assert post.account_id == account.id
+    assert composer.status_label.text().startswith("Added to Ana en Bluesky’s queue for")
+
+    # The slot is taken now: the next one is offered, and taken.
+    second_slot = core.next_free_slot(account.id)
+    assert second_slot > first_slot
+    again = open_share(qtbot, composer, account)
+    assert again.next_slot == second_slot
+    assert share(qtbot, core, again, again.queue_button).scheduled_at == second_slot
+    composer.close()
+
+
+def test_share_next_goes_to_the_front_and_the_queue_moves_on(qtbot, window, core, scheduler):
+    account = core.add_account("mastodon", name="Ana en Mastodon",
+                               api_base="https://mastodon.example")
+    core.set_slots(account.id, EVERY_DAY)
+    queued = []
+    for words in ("Primero en la cola.", "Segundo en la cola."):
+        draft = core.new_draft(text=words)
+        queued.append(core.queue_post(draft.id, account.id, next_slot=True))
+    times = [p.scheduled_at for p in queued]
+    third_time = core.next_free_slot(account.id)
+
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText("Urgente: la campaña cambia sus cifras hoy, señores.")
+    dialog = open_share(qtbot, composer, account)
+    post = share(qtbot, core, dialog, dialog.next_button)
+    assert post.scheduled_at == times[0]  # the front of the queue
+    assert [core.get_post(p.id).scheduled_at for p in queued] == [times[1], third_time]
+    assert composer.status_label.text().startswith("Shares next on Ana en Mastodon, at")
+    assert [p.id for p in core.queue_for(account.id)] == [post.id, *(p.id for p in queued)]
+    composer.close()
+
+
+def test_share_now_still_queues_for_now_and_runs_the_scheduler(qtbot, window, core, scheduler,
+                                                             hook):
+    server, account = hook
+    window.refresher.network.set_online_for_test(True)
+    composer = opened(qtbot, window)
+    composer.main_edit.setPlainText("Ahora mismo: ¿quién paga la campaña?")
+    dialog = open_share(qtbot, composer, account)
+    with qtbot.waitSignal(scheduler.finished, timeout=15_000) as done:
+        dialog.now_button.click()
+    assert [o.state for o, _p in done.args[0]] == [PostState.PUBLISHED]
+    assert [p["payload"]["text"] for p in server.posts.values()] == [
+        "Ahora mismo: ¿quién paga la campaña?"]
     composer.close()

@@ -2,6 +2,10 @@
 
 from pathlib import Path
 
+import keyring
+import keyring.backend
+import keyring.errors
+
 FEEDS = Path(__file__).resolve().parent.parent / "data" / "feeds"
 GOLDEN = ("rss20.xml", "atom10.xml", "jsonfeed11.json")  # 4 + 3 + 4 items
 GOLDEN_ITEMS = 11
@@ -48,3 +52,25 @@ def source_texts(window):
 
     walk(QModelIndex())
     return texts
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that keeps secrets in this process only (UI tests that need no OS keyring)."""
+
+    # 0: never chosen nor chained by keyring's own discovery (a subclass registers itself),
+    # so later tests still find the real Secret Service as the default.
+    priority = 0  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("not found")
