@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1236,11 +1236,13 @@ class Curator:
             " AND p.state IN ('scheduled', 'publishing', 'published')").fetchall()
         return {r[0] for r in rows}
 
-    def _booked(self, account_ids: set[int], start: datetime, end: datetime) -> list[Booked]:
+    def booked_posts(self, accounts: Iterable[int | str], start: datetime, end: datetime
+                     ) -> list[Booked]:
         """The accounts' posts around [start, end) (queued or published), with the role and
-        feed of their item, so the mix rules count them."""
+        feed of their item, so the mix rules count them (curator.planning.mix_problems)."""
         from .types import PostState
 
+        account_ids = {self.curation.account_id(a) for a in accounts}
         near = timedelta(days=14)
         posts = [p for p in self.list_queue()
                  if p.state in (PostState.SCHEDULED, PostState.PUBLISHING)]
@@ -1305,7 +1307,7 @@ class Curator:
         slots = [FreeSlot(a.id, a.name, at) for a in chosen.values()
                  for at in self.free_slots(a.id, start, end)]
         return propose(self.fill_week_candidates(), slots,
-                       booked=self._booked(set(chosen), start, end),
+                       booked=self.booked_posts(set(chosen), start, end),
                        max_own_share=share, rng=rng)
 
     def check_proposal(self, placements: Sequence[Placement]) -> list[tuple[int, str]]:

@@ -235,26 +235,30 @@ def mix_problems(
     """One sentence per broken rule in the accounts' timelines with these placements (for a
     proposal the user edited): too many own posts in a row of n, the same source twice."""
     k, n = own_rule(max_own_share)
-    timelines: dict[int, list[tuple[datetime, Role | None, int | None, str]]] = {}
+    # (time, role, feed, source, placed): only breaks that involve a placement count, the
+    # booked posts' own history is not this proposal's doing.
+    timelines: dict[int, list[tuple[datetime, Role | None, int | None, str, bool]]] = {}
     names: dict[int, str] = {}
     for b in booked:
-        timelines.setdefault(b.account_id, []).append((b.at, b.role, b.feed_id, ""))
+        timelines.setdefault(b.account_id, []).append((b.at, b.role, b.feed_id, "", False))
     for p in placements:
         names[p.account_id] = p.account
-        timelines.setdefault(p.account_id, []).append((p.at, p.role, p.feed_id, p.source or ""))
+        timelines.setdefault(p.account_id, []).append(
+            (p.at, p.role, p.feed_id, p.source or "", True))
     problems: list[str] = []
     for account_id, entries in timelines.items():
         if account_id not in names:
             continue  # only booked posts: not this proposal's doing
         name = names[account_id]
         entries.sort(key=lambda e: e[0])
-        roles = [e[1] for e in entries]
-        if any(sum(1 for r in roles[s:s + n] if r is Role.OWN) > k
-               for s in range(max(1, len(roles) - n + 1))):
+        windows = (entries[s:s + n] for s in range(max(1, len(entries) - n + 1)))
+        if any(sum(1 for e in w if e[1] is Role.OWN) > k and any(e[4] for e in w)
+               for w in windows):
             problems.append(
                 f"{name}: more than {k} own-company post{'s' if k != 1 else ''} in {n} "
                 f"in a row.")
-        repeated = [b for a, b in pairwise(entries) if a[2] is not None and a[2] == b[2]]
+        repeated = [b for a, b in pairwise(entries)
+                    if a[2] is not None and a[2] == b[2] and (a[4] or b[4])]
         if repeated:
             source = repeated[0][3]
             problems.append(f"{name}: the same source{f' ({source})' if source else ''} "

@@ -35,7 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from curator import Curator
-from curator.planning import DEFAULT_MAX_OWN_SHARE, Placement, ProposalError, mix_problems
+from curator.planning import (
+    DEFAULT_MAX_OWN_SHARE,
+    Booked,
+    Placement,
+    ProposalError,
+    mix_problems,
+)
 from curator.types import Account, Post, Role
 
 from . import errors
@@ -79,6 +85,7 @@ class FillWeekDialog(QDialog):
         self.end = self.start + WEEK
         self.accounts: dict[int, Account] = {}
         self.share = DEFAULT_MAX_OWN_SHARE
+        self.booked: list[Booked] = []  # the accounts' posts already queued or published
         self.placements: list[Placement] = []  # one per row, edited in place
         self.problems: dict[int, str] = {}  # row -> why it cannot be queued
         self.loaded = False  # the first proposal arrived
@@ -210,14 +217,17 @@ class FillWeekDialog(QDialog):
         self._update_enabled()
         self.status.busy(self.tr("Proposing…"))
         core, start, end = self.core, self.start, self.end
-        run_in_background(lambda: core.propose_week(accounts, start, end),
+        run_in_background(lambda: (core.propose_week(accounts, start, end),
+                                   core.booked_posts(accounts, start, end)),
                           on_success=self._proposed, on_error=self._failed, parent=self)
 
-    def _proposed(self, placements: list[Placement]) -> None:
+    def _proposed(self, found: tuple[list[Placement], list[Booked]]) -> None:
         self.busy = False
         self.loaded = True
         self.status.idle()
-        self.set_placements(placements)
+        # The posts already queued or published count in the mix, as they did for the core.
+        self.booked = found[1]
+        self.set_placements(found[0])
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False
@@ -388,7 +398,8 @@ class FillWeekDialog(QDialog):
     def _check_mix(self) -> None:
         """Edits may break the mix rules: say so (the user may still queue)."""
         try:
-            found = mix_problems(self.checked_placements(), max_own_share=self.share)
+            found = mix_problems(self.checked_placements(), booked=self.booked,
+                                 max_own_share=self.share)
         except Exception:  # noqa: BLE001 - a broken setting: no warning to give
             found = []
         self.mix_label.setText(" ".join(found))

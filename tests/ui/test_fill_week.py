@@ -160,3 +160,28 @@ def test_the_posts_menu_opens_fill_my_week_and_posting_slots(qtbot, window):
     assert slots is not None and slots.isVisible()
     qtbot.waitUntil(lambda: slots.loaded, timeout=15_000)
     slots.close()
+
+
+def test_posts_already_queued_count_in_the_dialogs_mix_check(qtbot, core):
+    """Two own items, two third-party posts already queued in between: the proposal is
+    healthy, and the dialog must not say otherwise by looking at its own rows alone."""
+    from datetime import UTC, datetime
+
+    own_feed, _, third_feed = core.list_feeds()
+    core.update_feed(own_feed.id, role=Role.OWN)
+    items = core.list_items(limit=100).items
+    own = [i for i in items if i.feed_id == own_feed.id][:2]
+    third = [i for i in items if i.feed_id == third_feed.id][:2]
+    core.mark_items([i.id for i in own], starred=True)
+    x = core.add_account("x", name="Ana en X", timezone=MADRID)
+    core.set_slots(x.id, [(day, "09:00") for day in range(7)])
+    now = datetime.now(UTC)
+    free = core.free_slots(x.id, now + timedelta(minutes=5), now + timedelta(days=6))
+    for item, at in zip(third, free[1:3], strict=True):
+        core.queue_post(core.new_draft(item_id=item.id, text="De un tercero").id, x.id, at)
+
+    dialog = open_dialog(qtbot, core)
+    assert [(p.role, p.at) for p in dialog.placements] == \
+        [(Role.OWN, free[0]), (Role.OWN, free[3])]
+    assert len(dialog.booked) >= 2
+    assert not dialog.mix_label.isVisible(), dialog.mix_label.text()

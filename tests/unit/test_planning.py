@@ -431,3 +431,18 @@ def test_cli_plan_week_prints_then_accepts(tmp_path, capsys) -> None:
     assert "Nothing to queue" in capsys.readouterr().err
     assert main(["--data-dir", str(data), "plan", "week", "--account", "Nadie"]) == 1
     assert "Nadie" in capsys.readouterr().err
+
+
+def test_mix_problems_counts_booked_posts_but_blames_only_the_proposal():
+    def row(n: int, role: Role, feed: int, hours: int) -> Placement:
+        return Placement(1, "Ana en X", MONDAY + timedelta(hours=hours), n, "t", None,
+                         "Blog", feed, role, "texto")
+
+    # Two own rows alone break 1-in-3; two booked third-party posts between them do not.
+    rows = [row(1, Role.OWN, 1, 0), row(2, Role.OWN, 2, 72)]
+    between = [Booked(1, MONDAY + timedelta(hours=h), Role.THIRD_PARTY, 9) for h in (24, 48)]
+    assert mix_problems(rows) == ["Ana en X: more than 1 own-company post in 3 in a row."]
+    assert mix_problems(rows, booked=between) == []  # same source twice: booked, not ours
+    # A row next to a booked post of its own source is the proposal's doing.
+    assert mix_problems([row(3, Role.THIRD_PARTY, 9, 30)], booked=between) == \
+        ["Ana en X: the same source (Blog) twice in a row."]
