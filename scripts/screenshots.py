@@ -53,6 +53,18 @@ THREAD_MORE = (
     "Lo interesante es el método: cada euro se sigue desde el anuncio hasta la venta, y los "
     "canales que no aportan se cortan cada mes. ¿Alguien lo ha probado en B2B?"
 )
+CALENDAR_PLAN = (  # (day of the week, local minute of the day, account, text)
+    (0, 9 * 60, "Ana en LinkedIn", "¿Cuánto cuesta de verdad un cliente nuevo?"),
+    (0, 17 * 60 + 30, "Ana en X", "Tres gráficos que explican el trimestre."),
+    (1, 9 * 60, "Ana en Mastodon", "Lo que aprendí leyendo a la competencia."),
+    (1, 12 * 60 + 15, "Ana en X", "Cómo leer un informe anual en diez minutos."),
+    (2, 9 * 60, "Ana en LinkedIn", "Nuestro estudio de precios, en una página."),
+    (2, 17 * 60 + 30, "Ana en Mastodon", "Una buena idea de un tercero: crédito a quien toca."),
+    (3, 8 * 60 + 45, "Ana en X", "¿Subirán los tipos? Yo diría que no."),
+    (3, 9 * 60, "Ana en LinkedIn", "Caso práctico: de la demo al contrato."),
+    (4, 17 * 60 + 30, "Ana en X", "Lecturas del fin de semana."),
+    (4, 11 * 60, "Ana en Mastodon", "Preguntas que nos hacen los CFO, contestadas."),
+)
 REFUSED = "Lo que aprendimos midiendo la campaña de otoño."
 OTHER_DRAFTS = (
     (
@@ -294,6 +306,56 @@ def _queue(app, window, path: Path) -> None:
     queue_window.close()
 
 
+def _calendar(app, window, path: Path) -> None:
+    """Posts → Calendar…: a week of posts on three accounts (LinkedIn on New York time), the
+    published and refused ones of _queue among them, one post selected."""
+    from datetime import UTC, date, datetime
+
+    from ui.calendar import to_utc, week_start
+
+    core = window.core
+    core.update_account("Ana en LinkedIn", timezone="America/New_York")
+    day = date.today() + timedelta(days=3)  # a week that is mostly still to come
+    start = week_start(day)
+    now = datetime.now(UTC)
+    first = None
+    for offset, minutes, account, text in CALENDAR_PLAN:
+        at = to_utc(start + timedelta(days=offset), minutes)
+        if at <= now:
+            continue  # already past: the published and refused posts of _queue show there
+        draft = core.new_draft(text=text)
+        post = core.queue_post(draft.id, account, at)
+        first = first or post
+    calendar = window.publishing.show_calendar()
+    calendar.resize(1200, 760)
+    calendar.show_day(day)
+    _wait(app, lambda: calendar.loads >= 2 and not calendar._loading
+          and calendar.week.start == start)
+    if first is not None:
+        calendar.week.select_post(first.id)
+    calendar.week.verticalScrollBar().setValue(int(calendar.week.y_of(7 * 60 + 30)) - 40)
+    _save(calendar, path)
+    calendar.close()
+
+
+def _fill_week(app, window, path: Path) -> None:
+    """Posts → Fill my week…: starred items of every role (own, competitor, third party)
+    proposed for the accounts' free slots in the coming week, the first row selected."""
+    core = window.core
+    items = core.list_items(limit=100).items
+    core.mark_items([i.id for i in items[:14]], starred=True)
+    for account in core.list_accounts():
+        core.update_account(account.id, timezone="Europe/Madrid")
+    core.set_slots("Ana en LinkedIn", ["Tue 09:00", "Thu 09:00"])
+    window.planning.fill_week_action.trigger()
+    dialog = window.planning.fill_dialog
+    dialog.resize(1100, 600)
+    _wait(app, lambda: dialog.loaded and not dialog.busy and bool(dialog.placements))
+    dialog.table.setCurrentItem(dialog.table.topLevelItem(0))
+    _save(dialog, path)
+    dialog.close()
+
+
 def _accounts(app, window, path: Path, list_path: Path) -> None:
     window.post_actions.accounts_action.trigger()
     dialog = window.post_actions.accounts_dialog
@@ -394,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         _composer(app, window, item_id, args.out / "composer.png")
         _drafts(app, window, args.out / "drafts.png")
         _queue(app, window, args.out / "queue.png")
+        _fill_week(app, window, args.out / "fill-week.png")
+        _calendar(app, window, args.out / "calendar.png")
         _accounts(app, window, args.out / "accounts.png", args.out / "accounts-list.png")
         window.activateWindow()
         app.setPalette(dark_palette())
