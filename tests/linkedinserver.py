@@ -32,6 +32,15 @@ silent, what the real API was seen to answer (quoted where it is used below):
   says where), or with ``little_text_errors="reject"`` answers 422 so a test fails loudly.
 - ``GET /rest/posts?author=<urn>&q=author&count=n&sortBy=LAST_MODIFIED`` ("Find Posts by
   Authors"): only for tokens with ``r_member_social`` (else 403), newest first.
+- ``GET /rest/socialActions/{encoded URN}`` ("Retrieve a Summary of Social Actions", Network
+  Update Social Actions): the URN must be URL-encoded in the path (else 400); only for
+  tokens with ``r_member_social`` ("Retrieve posts, comments, and likes on behalf of an
+  authenticated member", restricted; else 403 ``ACCESS_DENIED`` "Not enough permissions to
+  access: ..."); an unknown or deleted (``delete_post``) post -> 404. Answers the docs'
+  sample shape: ``commentsSummary`` (``totalFirstLevelComments``,
+  ``aggregatedTotalComments``), ``likesSummary`` (``likedByCurrentUser``, ``totalLikes``),
+  ``target`` and ``$URN``; counts set with ``set_social``. ``count(method, path)`` counts
+  requests.
 - Rate limits: "Rate limited requests will receive a 429 response" and limits "reset at
   midnight UTC every day"; LinkedIn documents no Retry-After. ``rate_limit(times,
   retry_after=None, message=...)`` scripts them; ``fail_next("500"|"503"|"delay"|"reset"|
@@ -47,6 +56,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -240,6 +250,7 @@ class LinkedInServer:
         self._faults: list[str] = []
         self._limited: list[tuple[str | None, str]] = []  # (Retry-After, message) per 429
         self._next = 7_100_000_000_000_000_000
+        self._social: dict[str, tuple[int, int, int]] = {}  # urn -> likes, comments, first
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -251,6 +262,20 @@ class LinkedInServer:
         with self._lock:
             self._members[token] = _Member(sub, name, email, read_posts=read_posts)
         return token
+
+    def set_social(self, urn: str, *, likes: int = 0, comments: int = 0,
+                   first_level_comments: int | None = None) -> None:
+        """What members did with a post: its socialActions summary."""
+        with self._lock:
+            first = comments if first_level_comments is None else first_level_comments
+            self._social[urn] = (likes, comments, first)
+
+    def delete_post(self, urn: str) -> None:
+        with self._lock:
+            self.posts = [p for p in self.posts if p.urn != urn]
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for r in self.requests if r.method == method and r.path == path)
 
     def expire(self, token: str) -> None:
         with self._lock:
@@ -412,6 +437,27 @@ class LinkedInServer:
                      "elements": elements}, {}
 
 
+    def social_actions(self, token: str, raw_key: str, version: str
+                       ) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
+        member = self._members[token]
+        if ":" in raw_key:  # Rest.li 2.0: a URN key in a path is URL-encoded
+            return _err(400, 100, "ILLEGAL_ARGUMENT", f"Invalid key {raw_key!r}: the URN "
+                        "must be URL-encoded")
+        urn = urllib.parse.unquote(raw_key)
+        if not member.read_posts:
+            return _err(403, 100, "ACCESS_DENIED", "Not enough permissions to access: "
+                        f"socialActions.GET.{version[:6]}01")
+        with self._lock:
+            post = next((p for p in self.posts if p.urn == urn), None)
+            likes, comments, first = self._social.get(urn, (0, 0, 0))
+        if post is None:
+            return _err(404, 0, "NOT_FOUND", f"Entity {urn} not found")
+        return 200, {"commentsSummary": {"totalFirstLevelComments": first,
+                                         "aggregatedTotalComments": comments},
+                     "$URN": f"urn:li:socialActions:{urn}", "target": urn,
+                     "likesSummary": {"likedByCurrentUser": False, "totalLikes": likes}}, {}
+
+
 def _err(status: int, service_code: int | None, code: str, message: str
          ) -> tuple[int, dict[str, Any], dict[str, str]]:
     body: dict[str, Any] = {"status": status}
@@ -520,6 +566,9 @@ class _Handler(BaseHTTPRequestHandler):
                 result = li.create_post(token, body, version)
         elif method == "GET" and parts.path == "/rest/posts":
             result = li.find_by_author(token, query, version)
+        elif method == "GET" and parts.path.startswith("/rest/socialActions/"):
+            result = li.social_actions(token, parts.path.removeprefix("/rest/socialActions/"),
+                                       version)
         else:
             result = _err(404, 0, "NOT_FOUND", f"No resource found for {parts.path}")
         if fault == "create_then_reset":

@@ -30,6 +30,13 @@ It follows the Mastodon documentation (docs.joinmastodon.org) as closely as a te
   answer carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``
   (ISO 8601, microseconds, like rack-attack); when exhausted, 429 ``{"error": "Too many
   requests"}``.
+- ``GET /api/v1/statuses/:id`` ("View a single status"; "Public for public statuses, user
+  token + ``read:statuses`` for private statuses"; Mastodon's ``authorize_if_got_token!``:
+  a token without a read scope is 403 "This action is outside the authorized scopes"): the
+  Status entity with ``favourites_count``, ``reblogs_count`` and ``replies_count`` (set
+  them with ``set_counts``); unknown or deleted (``delete_status``) -> 404 ``{"error":
+  "Record not found"}``. ``verify_credentials`` reports ``followers_count`` from
+  ``server.followers[username]``. ``count(method, path)`` says how many requests came in.
 - ``GET /api/v2/instance`` (and v1) with ``configuration.statuses.max_characters``;
   ``GET /api/v1/accounts/verify_credentials``; ``POST /api/v1/apps``.
 - OAuth (docs.joinmastodon.org/methods/oauth): ``GET /oauth/authorize`` stands in for the
@@ -128,6 +135,7 @@ class MastodonServer:
     delay_seconds: float = 3.0
     sign_in_user: str = "lucia"  # who approves on /oauth/authorize
     token_requests: list[dict[str, Any]] = field(default_factory=list)
+    followers: dict[str, int] = field(default_factory=dict)  # username -> followers_count
 
     def __post_init__(self) -> None:
         self._codes: dict[str, dict[str, Any]] = {}
@@ -158,6 +166,23 @@ class MastodonServer:
     def revoke(self, token: str) -> None:
         with self._lock:
             self._users.pop(token, None)
+
+    def set_counts(self, status_id: str, *, favourites: int = 0, reblogs: int = 0,
+                   replies: int = 0) -> None:
+        """What people did with a status: its Status entity's counts."""
+        with self._lock:
+            entity = next(s.entity for s in self.statuses if s.id == status_id)
+            entity.update(favourites_count=favourites, reblogs_count=reblogs,
+                          replies_count=replies)
+
+    def delete_status(self, status_id: str) -> None:
+        """The status is deleted (``DELETE /api/v1/statuses/:id``): it answers 404 from now."""
+        with self._lock:
+            self.statuses = [s for s in self.statuses if s.id != status_id]
+
+    def count(self, method: str, path: str) -> int:
+        """How many requests for ``method path`` came in."""
+        return sum(1 for r in self.requests if r.method == method and r.path == path)
 
     def fail_next(self, kind: str, times: int = 1) -> None:
         """The next ``times`` requests meet ``kind``: "ok" (none: to aim at a later request),
@@ -252,7 +277,7 @@ class MastodonServer:
             "avatar_static": f"{self.url}/avatars/original/missing.png",
             "header": f"{self.url}/headers/original/missing.png",
             "header_static": f"{self.url}/headers/original/missing.png",
-            "followers_count": 0, "following_count": 0,
+            "followers_count": self.followers.get(user.username, 0), "following_count": 0,
             "statuses_count": sum(1 for s in self.statuses if s.entity["account"]["id"] == user.id),
             "last_status_at": None, "emojis": [], "fields": [],
         }
@@ -535,12 +560,14 @@ class _Handler(BaseHTTPRequestHandler):
         if path in ("/oauth/authorize", "/oauth/token"):
             self._serve_oauth(method, path, fields)
             return
-        public = path in ("/api/v1/instance", "/api/v2/instance", "/api/v1/apps")
+        public = path in ("/api/v1/instance", "/api/v2/instance", "/api/v1/apps") or (
+            method == "GET" and path.startswith("/api/v1/statuses/"))
         token = None
         auth = self.headers.get("Authorization") or ""
         if auth.startswith("Bearer ") and auth[7:] in m._users:
             token = auth[7:]
-        if not public and token is None:
+        # A token that is sent must be valid even where none is needed (Doorkeeper checks it).
+        if token is None and (not public or (auth and path.startswith("/api/v1/statuses/"))):
             self._send(401, {"error": "The access token is invalid"},
                        {"WWW-Authenticate": 'Bearer realm="Doorkeeper", error="invalid_token",'
                                             ' error_description="The access token is invalid"'})
@@ -589,6 +616,15 @@ class _Handler(BaseHTTPRequestHandler):
             if not user.scopes & {"read", "read:accounts", "profile"}:
                 return 403, {"error": "This action is outside the authorized scopes"}
             return 200, m.account_entity(user)
+        if method == "GET" and path.startswith("/api/v1/statuses/"):
+            # authorize_if_got_token! :read, :'read:statuses'
+            if user is not None and not user.scopes & {"read", "read:statuses"}:
+                return 403, {"error": "This action is outside the authorized scopes"}
+            status_id = path.removeprefix("/api/v1/statuses/")
+            found = next((s for s in m.statuses if s.id == status_id), None)
+            if found is None or (user is None and found.visibility != "public"):
+                return 404, {"error": "Record not found"}
+            return 200, found.entity
         if method == "POST" and path == "/api/v1/statuses":
             assert user is not None and token is not None
             if not user.scopes & {"write", "write:statuses"}:

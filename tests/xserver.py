@@ -29,6 +29,17 @@ It follows X's published documentation (docs.x.com) as closely as a test needs:
   Errors"), as api.x.com sends it: ``{"title": "UsageCapExceeded", "detail": "Usage cap
   exceeded: Monthly product cap", "type": "https://api.twitter.com/2/problems/usage-capped",
   "period": "Monthly", "scope": "Product"}`` while ``x-rate-limit-remaining`` is not 0.
+- ``GET /2/tweets/:id`` (scopes ``tweet.read`` and ``users.read``, else 403 "Forbidden"):
+  ``{"data": {"id", "text", "edit_history_tweet_ids"}}``, plus ``public_metrics``
+  (``retweet_count``, ``reply_count``, ``like_count``, ``quote_count``, ``bookmark_count``,
+  ``impression_count``; set with ``set_metrics``) when ``tweet.fields`` asks for it. An
+  unknown or deleted (``delete_tweet``) post is a 200 with only ``errors``, the
+  ``resource-not-found`` problem ("Could not find tweet with id: [id]."). ``GET
+  /2/users/me?user.fields=public_metrics`` adds ``public_metrics`` (``followers_count``
+  from ``server.followers``). With ``read_access = False`` (a plan without reads) every
+  read answers 403 with the ``client-forbidden`` problem X sends to an app whose plan lacks
+  the endpoint ("reason": "client-not-enrolled", as integrators quote it in
+  xdevplatform/samples#150). ``count(method, path)`` counts requests.
 - OAuth 2.0 Authorization Code Flow with PKCE: ``GET /i/oauth2/authorize`` checks
   ``response_type=code``, the ``client_id``, the ``redirect_uri`` (registered; a loopback
   ``http://127.0.0.1:<any port>/path`` matches regardless of port, RFC 8252 §7.3), the
@@ -74,6 +85,18 @@ SCOPES = frozenset({
     "bookmark.write", "media.write",
 })
 INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+CLIENT_FORBIDDEN = {
+    "client_id": "27347717",
+    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys "
+              "and tokens from a Twitter developer App that is attached to a Project. You can "
+              "create a project via the developer portal.",
+    "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+    "title": "Client Forbidden", "required_enrollment": "Appropriate Level of API Access",
+    "reason": "client-not-enrolled", "type": "https://api.twitter.com/2/problems/client-forbidden",
+}
+METRIC_NAMES = ("retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count",
+                "impression_count")
 RATE_WINDOW = 900.0  # 15 minutes
 DAY = 86400.0
 
@@ -94,6 +117,8 @@ class Tweet:
     text: str
     author: str  # user id
     in_reply_to: str | None
+    public_metrics: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(METRIC_NAMES, 0))
 
 
 @dataclass
@@ -137,6 +162,8 @@ class XServer:
     delay_seconds: float = 3.0
     rate_limit_body: str = "problem"  # or "legacy": the rate-limits page's example body
     usage_capped: bool = False
+    read_access: bool = True  # False: the app's plan has no read endpoints (403)
+    followers: dict[str, int] = field(default_factory=dict)  # user id -> followers_count
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -183,6 +210,21 @@ class XServer:
     def revoke(self, token: str) -> None:
         with self._lock:
             self._tokens.pop(token, None)
+
+    def set_metrics(self, tweet_id: str, **counts: int) -> None:
+        """Set ``like_count=...`` etc. of a post's ``public_metrics``."""
+        unknown = set(counts) - set(METRIC_NAMES)
+        if unknown:
+            raise ValueError(f"unknown metrics {sorted(unknown)}")
+        with self._lock:
+            next(t for t in self.tweets if t.id == tweet_id).public_metrics.update(counts)
+
+    def delete_tweet(self, tweet_id: str) -> None:
+        with self._lock:
+            self.tweets = [t for t in self.tweets if t.id != tweet_id]
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for r in self.requests if r.method == method and r.path == path)
 
     def expire(self, token: str) -> None:
         with self._lock:
@@ -343,9 +385,30 @@ class XServer:
         return 201, {"data": {"id": tweet.id, "text": text,
                               "edit_history_tweet_ids": [tweet.id]}}
 
-    def me(self, user: str) -> dict[str, Any]:
+    def me(self, user: str, fields: set[str] | None = None) -> dict[str, Any]:
         username, name = self._users[user]
-        return {"data": {"id": user, "name": name, "username": username}}
+        data: dict[str, Any] = {"id": user, "name": name, "username": username}
+        if fields and "public_metrics" in fields:
+            data["public_metrics"] = {
+                "followers_count": self.followers.get(user, 0), "following_count": 0,
+                "tweet_count": sum(1 for t in self.tweets if t.author == user),
+                "listed_count": 0}
+        return {"data": data}
+
+    def lookup(self, tweet_id: str, fields: set[str]) -> dict[str, Any]:
+        """``GET /2/tweets/:id``: always 200; a missing post is an ``errors`` body."""
+        with self._lock:
+            tweet = next((t for t in self.tweets if t.id == tweet_id), None)
+            if tweet is None:
+                return {"errors": [{
+                    "value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
+                    "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                    "resource_id": tweet_id, "type": NOT_FOUND}]}
+            data: dict[str, Any] = {"id": tweet.id, "text": tweet.text,
+                                    "edit_history_tweet_ids": [tweet.id]}
+            if "public_metrics" in fields:
+                data["public_metrics"] = dict(tweet.public_metrics)
+        return {"data": data}
 
     # ---- OAuth 2.0 ----------------------------------------------------------------------
 
@@ -502,17 +565,30 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, _problem(401, "Unauthorized", "Unauthorized"))
             return
         entry = x._tokens[token]
-        allowed, headers = x._rate(entry.user_id, path)
+        is_lookup = method == "GET" and path.startswith("/2/tweets/") and path[10:].isdigit()
+        allowed, headers = x._rate(entry.user_id, "/2/tweets/:id" if is_lookup else path)
         if not allowed:
             if path == "/2/tweets":
                 headers.update(x._daily_headers(entry.user_id, take=False)[1])
             self._send(429, x.too_many(), headers)
             return
+        query = parse_qs(parts.query)
+        if method == "GET" and not x.read_access and (is_lookup or path == "/2/users/me"):
+            self._send(403, CLIENT_FORBIDDEN, headers)
+            return
         if method == "GET" and path == "/2/users/me":
             if "users.read" not in entry.scopes:
                 self._send(403, _problem(403, "Forbidden", "Forbidden"), headers)
                 return
-            self._send(200, x.me(entry.user_id), headers)
+            fields = set(",".join(query.get("user.fields", [])).split(","))
+            self._send(200, x.me(entry.user_id, fields), headers)
+            return
+        if is_lookup:
+            if not {"tweet.read", "users.read"} <= entry.scopes:
+                self._send(403, _problem(403, "Forbidden", "Forbidden"), headers)
+                return
+            fields = set(",".join(query.get("tweet.fields", [])).split(","))
+            self._send(200, x.lookup(path[10:], fields), headers)
             return
         if method == "POST" and path == "/2/tweets":
             if "tweet.write" not in entry.scopes:

@@ -51,6 +51,34 @@ class OutgoingPost:
 
 
 @dataclass(frozen=True)
+class PostMetrics:
+    """Engagement counts of one published post, as its network reports them now.
+
+    A count is None when the network does not give it to this token or plan (shown as "not
+    available", never as 0). ``unavailable`` is one sentence when nothing at all is available
+    (then every count is None).
+    """
+
+    likes: int | None  # favourites / likes / reactions
+    reposts: int | None  # reblogs / retweets / reposts / shares
+    replies: int | None  # replies / comments
+    quotes: int | None = None
+    impressions: int | None = None
+    unavailable: str | None = None
+
+    @classmethod
+    def not_available(cls, why: str) -> PostMetrics:
+        """No counts at all, and why (one sentence)."""
+        return cls(None, None, None, unavailable=why)
+
+
+def post_gone(network: str, status: int | None = None) -> PublishError:
+    """The PERMANENT error for a post the network no longer has (deleted, or never there)."""
+    return PublishError(f"The post is no longer on {network}.", Failure.PERMANENT,
+                        status=status)
+
+
+@dataclass(frozen=True)
 class Published:
     remote_id: str  # the network's id (status id, at:// URI, URN, tweet id)
     url: str | None  # where a person sees it, when the network gives one
@@ -82,4 +110,24 @@ class Connector(Protocol):
     def find_published(self, post: OutgoingPost) -> Published | None:
         """After a crash between sending and recording: the remote post if the network can
         tell (None when it cannot say, or it was not published). Raises PublishError."""
+        ...
+
+    def metrics(self, remote_id: str, url: str | None = None) -> PostMetrics:
+        """The engagement counts of a published post (``Published.remote_id`` / ``.url``).
+
+        Missing permissions or a plan without reads give ``PostMetrics(unavailable=...)``,
+        never zeros.
+
+        Raises:
+            PublishError: like publish() (RETRYABLE, AUTH); a post deleted on the network is
+                PERMANENT "The post is no longer on <network>."
+        """
+        ...
+
+    def followers(self) -> int | None:
+        """The account's follower count; None when the network does not say.
+
+        Raises:
+            PublishError: like publish().
+        """
         ...

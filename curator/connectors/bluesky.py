@@ -33,6 +33,21 @@ docs ("Creating a post", docs.bsky.app/docs/advanced-guides/posts). Every call i
 - ``com.atproto.repo.listRecords`` ("List a range of records in a repository, matching a
   specific collection."): query ``repo``, ``collection``, ``limit``; output ``records`` of
   ``{uri, cid, value}``, newest first.
+- ``app.bsky.feed.getPosts`` ("Gets post views for a specified list of posts (by AT-URI).
+  This is sometimes referred to as 'hydrating' a 'feed skeleton'."): query ``uris`` (at
+  most 25); output ``posts``, each an ``app.bsky.feed.defs#postView`` whose optional
+  integers ``likeCount``, ``repostCount``, ``replyCount`` and ``quoteCount`` are the counts.
+  A post that no longer exists is simply left out of ``posts``.
+- ``app.bsky.actor.getProfile`` ("Get detailed profile view of an actor. Does not require
+  auth, but contains relevant metadata with auth."): query ``actor`` ("Handle or DID of
+  account to fetch profile of."); output ``profileViewDetailed`` with ``followersCount``.
+- These ``app.bsky.*`` reads are answered by an AppView, not by the PDS: a PDS proxies them
+  to its configured AppView for a signed-in client. A PDS with no AppView behind it (a
+  self-hosted one without ``PDS_BSKY_APP_VIEW_URL``, or the reference PDS the tests run)
+  answers 502 (or 501 ``MethodNotImplemented``); the reads then go to the public AppView,
+  ``https://public.api.bsky.app`` (the Bluesky docs: "public.api.bsky.app [...] for
+  unauthenticated requests", cached, no auth needed), or the one given as the ``appview``
+  option. No token ever goes to the AppView: the session is the PDS's alone.
 - Errors are ``{"error": name, "message": text}``. Rate limits: HTTP 429 with the headers
   ``ratelimit-limit``, ``ratelimit-remaining``, ``ratelimit-reset`` (epoch seconds) and
   ``ratelimit-policy``.
@@ -78,9 +93,12 @@ import requests
 from ..counting import bluesky_facets
 from ..errors import CuratorError
 from ..types import Account
-from .base import Failure, OutgoingPost, Published, PublishError
+from .base import Failure, OutgoingPost, PostMetrics, Published, PublishError, post_gone
 
 DEFAULT_SERVICE = "https://bsky.social"
+DEFAULT_APPVIEW = "https://public.api.bsky.app"  # Bluesky's public, unauthenticated AppView
+# A PDS with no AppView behind it: 502 UpstreamFailure (or 501 when it has no route at all).
+_NO_APPVIEW = (501, 502)
 PASSWORD_KIND = "app_password"
 SESSION_KIND = "session"
 POST_COLLECTION = "app.bsky.feed.post"
@@ -137,6 +155,7 @@ class BlueskyConnector:
         session: Any = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         thumb_max_bytes: int = THUMB_MAX_BYTES,
+        appview: str | None = None,
         now: Callable[[], datetime] | None = None,
     ):
         if not account.handle:
@@ -151,6 +170,8 @@ class BlueskyConnector:
         self.thumb_max_bytes = thumb_max_bytes
         self._now = now or (lambda: datetime.now(UTC))
         self._host = urlsplit(self.api_base).netloc or self.api_base
+        # Where app.bsky.* reads go when the PDS cannot proxy them (see the module docstring).
+        self.appview = (appview or DEFAULT_APPVIEW).rstrip("/")
 
     def __repr__(self) -> str:  # never a token or the password
         return f"BlueskyConnector({self.account.name!r}, {self.api_base!r})"
@@ -216,6 +237,53 @@ class BlueskyConnector:
                 continue
             return Published(rec["uri"], _post_url(handle, rec["uri"]))
         return None
+
+    def metrics(self, remote_id: str, url: str | None = None) -> PostMetrics:
+        """``app.bsky.feed.getPosts?uris=<remote_id>``: ``likeCount``, ``repostCount``,
+        ``replyCount`` and ``quoteCount`` (Bluesky counts no impressions). A URI missing
+        from ``posts`` is a deleted post: PERMANENT."""
+        if not remote_id.startswith("at://") or "/app.bsky.feed.post/" not in remote_id:
+            raise PublishError(f"{remote_id!r} is not a Bluesky post (at:// URI).",
+                               Failure.PERMANENT)
+        body = self._read("app.bsky.feed.getPosts", {"uris": remote_id})
+        posts = body.get("posts")
+        if not isinstance(posts, list):
+            raise PublishError("Bluesky sent an unreadable list of posts; it will be "
+                               "retried.", Failure.RETRYABLE, status=200)
+        view = next((p for p in posts if isinstance(p, dict) and p.get("uri") == remote_id),
+                    None)
+        if view is None:
+            raise post_gone("Bluesky")
+        return PostMetrics(likes=_count(view.get("likeCount")),
+                           reposts=_count(view.get("repostCount")),
+                           replies=_count(view.get("replyCount")),
+                           quotes=_count(view.get("quoteCount")))
+
+    def followers(self) -> int | None:
+        """``followersCount`` of ``app.bsky.actor.getProfile`` for the account (its DID from
+        the session, else its handle); None when the profile does not say."""
+        sess = self._session()
+        actor = str(sess.get("did") or self.handle)
+        return _count(self._read("app.bsky.actor.getProfile", {"actor": actor})
+                      .get("followersCount"))
+
+    def _read(self, nsid: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """An ``app.bsky.*`` read: through the PDS with the account's session (refreshed as
+        publish() does), or, when the PDS has no AppView, from the AppView without any
+        token."""
+        try:
+            return self._xrpc("GET", nsid, params=params)
+        except PublishError as e:
+            if e.status not in _NO_APPVIEW:
+                raise
+        host = urlsplit(self.appview).netloc or self.appview
+        ans = self._send("GET", nsid, params=params, base=self.appview)
+        if ans.status == 200 and isinstance(ans.body, dict):
+            return ans.body
+        if ans.status == 200:
+            raise PublishError(f"The Bluesky AppView {host} sent an unreadable answer; it "
+                               "will be retried.", Failure.RETRYABLE, status=200)
+        raise self._error(ans)
 
     # ---- the post record ----------------------------------------------------------------
 
@@ -411,18 +479,20 @@ class BlueskyConnector:
 
     def _send(self, method: str, nsid: str, *, params: Mapping[str, str] | None = None,
               json_body: Any = None, data: bytes | None = None,
-              headers: Mapping[str, str] | None = None) -> _Answer:
+              headers: Mapping[str, str] | None = None, base: str | None = None) -> _Answer:
         all_headers = {"Accept": "application/json"}
         all_headers.update(headers or {})
+        host = self._host if base is None else (urlsplit(base).netloc or base)
         try:
-            resp = self.session.request(method, f"{self.api_base}/xrpc/{nsid}", params=params,
+            resp = self.session.request(method, f"{base or self.api_base}/xrpc/{nsid}",
+                                        params=params,
                                         json=json_body, data=data, headers=all_headers,
                                         timeout=self.timeout, allow_redirects=False)
         except requests.Timeout:
-            raise PublishError(f"The Bluesky server {self._host} did not answer in time.",
+            raise PublishError(f"The Bluesky server {host} did not answer in time.",
                                Failure.RETRYABLE) from None
         except requests.RequestException:
-            raise PublishError(f"Could not reach the Bluesky server {self._host}.",
+            raise PublishError(f"Could not reach the Bluesky server {host}.",
                                Failure.RETRYABLE) from None
         try:
             body = resp.json()
@@ -451,6 +521,13 @@ class BlueskyConnector:
             return max(0.0, int(reset) - self._now().timestamp())
         retry = (headers.get("Retry-After") or "").strip()
         return float(retry) if retry.isdigit() else None
+
+
+def _count(value: Any) -> int | None:
+    """A lexicon count (optional integer): a non-negative int, else None (not given)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
 
 
 def _jwt_expiry(token: str) -> float | None:

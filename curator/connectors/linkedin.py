@@ -43,6 +43,16 @@ Written from LinkedIn's documentation (learn.microsoft.com/linkedin):
   type of error (status code)." Errors show ``message`` word for word. Access tokens live 60
   days ("Generated access tokens have a lifespan of only 60 days"); an expired or revoked one
   answers 401.
+- Social Actions ("Network Update Social Actions"): ``GET
+  https://api.linkedin.com/rest/socialActions/{shareUrn|ugcPostUrn|commentUrn}`` (the URN
+  URL-encoded, as Rest.li 2.0 wants keys in a path) "Retrieve a Summary of Social
+  Actions": ``likesSummary`` (``totalLikes``, ``likedByCurrentUser``) and
+  ``commentsSummary`` (``totalFirstLevelComments``, ``aggregatedTotalComments``). Reading
+  them for a member's posts needs ``r_member_social`` ("Restricted [...] This permission is
+  granted to select developers only"); a token with only ``w_member_social`` gets 403
+  ``ACCESS_DENIED`` "Not enough permissions to access: ...", so the counts are
+  "unavailable", never zeros. Shares and impressions are not in socialActions, and a
+  member's follower count needs other restricted permissions: both stay None.
 - Rate Limits: "Rate limits specify the maximum number of API calls that can be made in a 24
   hour period. These limits reset at midnight UTC every day." and "Rate limited requests will
   receive a 429 response. In rare cases, LinkedIn may also return a 429 response as part of
@@ -75,6 +85,7 @@ import email.utils
 import json
 import os
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,7 +96,7 @@ import requests
 from ..counting import linkedin_commentary, linkedin_escape, linkedin_unescape
 from ..errors import CuratorError
 from ..types import Account
-from .base import Failure, OutgoingPost, Published, PublishError
+from .base import Failure, OutgoingPost, PostMetrics, Published, PublishError, post_gone
 
 SECRET_KIND = "access_token"
 SESSION_KIND = "session"  # JSON {"expires_at": ISO 8601}: not secret, but only the keyring
@@ -304,6 +315,38 @@ class LinkedInConnector:
                 return Published(urn, FEED_URL.format(urn=urn))
         return None
 
+    def metrics(self, remote_id: str, url: str | None = None) -> PostMetrics:
+        """``GET /rest/socialActions/{encoded urn}``: ``likesSummary.totalLikes`` and
+        ``commentsSummary.aggregatedTotalComments``. Without ``r_member_social`` (403) the
+        counts are unavailable; a deleted post (404) is PERMANENT."""
+        if not remote_id.startswith("urn:li:"):
+            raise PublishError(f"{remote_id!r} is not a LinkedIn post URN.", Failure.PERMANENT)
+        resp = self._send("GET", "/rest/socialActions/" + urllib.parse.quote(remote_id, safe=""),
+                          rest=True)
+        if resp.status_code == 403:
+            return PostMetrics.not_available(
+                "LinkedIn does not give reactions to this token: it needs r_member_social, "
+                "a permission LinkedIn grants only to select developers.")
+        if resp.status_code in (404, 410):
+            raise post_gone("LinkedIn", resp.status_code)
+        if resp.status_code != 200:
+            raise self._error(resp)
+        body = _json(resp)
+        if not isinstance(body, dict):
+            raise PublishError("LinkedIn sent an unreadable answer; it will be retried.",
+                               Failure.RETRYABLE, status=200)
+        likes = body.get("likesSummary")
+        comments = body.get("commentsSummary")
+        return PostMetrics(
+            likes=_count(likes.get("totalLikes")) if isinstance(likes, dict) else None,
+            reposts=None,  # socialActions has no shares
+            replies=(_count(comments.get("aggregatedTotalComments"))
+                     if isinstance(comments, dict) else None))
+
+    def followers(self) -> int | None:
+        """None: a member's follower count needs permissions LinkedIn restricts."""
+        return None
+
     # ---- internals ----------------------------------------------------------------------
 
     def _userinfo(self) -> dict[str, Any]:
@@ -411,6 +454,13 @@ class LinkedInConnector:
         except (TypeError, ValueError, IndexError):
             return None
         return max(0.0, (_aware(when) - self._now()).total_seconds())
+
+
+def _count(value: Any) -> int | None:
+    """A summary count: a non-negative int, else None (not given)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
 
 
 def _json(resp: Any) -> Any:

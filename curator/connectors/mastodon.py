@@ -23,6 +23,15 @@ Written from the Mastodon API documentation (docs.joinmastodon.org):
   HTTP status code": 401 invalid token, 403 not permitted, 404 record not found, 422
   validation failed (e.g. "Validation failed: Text character limit of 500 exceeded"), 429
   rate limited, 503 a temporary problem.
+- ``GET /api/v1/statuses/:id`` ("View a single status"; "Public for public statuses, user
+  token + ``read:statuses`` for private statuses"): the Status entity, whose counts are
+  ``favourites_count`` ("How many favourites this status has received"), ``reblogs_count``
+  ("How many boosts this status has received") and ``replies_count`` ("How many replies
+  this status has received"). A deleted status answers 404 ``{"error": "Record not
+  found"}``; a token without the ``read:statuses`` scope 403 "This action is outside the
+  authorized scopes".
+- ``GET /api/v1/accounts/verify_credentials`` (``read:accounts``): the CredentialAccount,
+  whose ``followers_count`` is "The reported followers of this profile".
 - Rate limits come in the ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
   ``X-RateLimit-Reset`` ("Timestamp when your rate limit will reset", ISO 8601) headers.
 
@@ -75,7 +84,7 @@ import requests
 from ..counting import fetch_mastodon_limit
 from ..errors import CuratorError
 from ..types import Account
-from .base import Failure, OutgoingPost, Published, PublishError
+from .base import Failure, OutgoingPost, PostMetrics, Published, PublishError, post_gone
 
 SECRET_KIND = "access_token"
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -174,6 +183,43 @@ class MastodonConnector:
         server's 1-hour window)."""
         scheduled = self._use_server_schedule(post)
         return self._find_scheduled(post.text, scheduled) if scheduled else None
+
+    def metrics(self, remote_id: str, url: str | None = None) -> PostMetrics:
+        """``GET /api/v1/statuses/:id``: ``favourites_count``, ``reblogs_count`` and
+        ``replies_count``. A post still waiting in the server's scheduler (``scheduled:<id>``)
+        has none yet; a token without ``read:statuses`` (403) gets an ``unavailable``
+        sentence, never zeros; a deleted status (404) is PERMANENT."""
+        if remote_id.startswith(SCHEDULED_PREFIX):
+            return PostMetrics.not_available(
+                "The post is still waiting in the Mastodon server's schedule: it has no "
+                "counts until it is out.")
+        if not remote_id.isdigit():  # Mastodon status ids are numbers; never a path
+            raise PublishError(f"{remote_id!r} is not a Mastodon status id.",
+                               Failure.PERMANENT)
+        try:
+            status = self._request("GET", f"/api/v1/statuses/{remote_id}")
+        except PublishError as e:
+            if e.status in (404, 410):
+                raise post_gone("Mastodon", e.status) from None
+            if e.status == 403:
+                return PostMetrics.not_available(
+                    "This Mastodon sign-in may not read statuses (it lacks the "
+                    "read:statuses scope): reconnect the account to see the counts.")
+            raise
+        return PostMetrics(likes=_count(status.get("favourites_count")),
+                           reposts=_count(status.get("reblogs_count")),
+                           replies=_count(status.get("replies_count")))
+
+    def followers(self) -> int | None:
+        """``followers_count`` of ``GET /api/v1/accounts/verify_credentials``; None when the
+        sign-in may not read the account (403, no ``read:accounts``)."""
+        try:
+            account = self._request("GET", "/api/v1/accounts/verify_credentials")
+        except PublishError as e:
+            if e.status == 403:
+                return None
+            raise
+        return _count(account.get("followers_count"))
 
     # ---- extras -------------------------------------------------------------------------
 
@@ -340,6 +386,13 @@ class MastodonConnector:
                 when = when.replace(tzinfo=UTC)
             return max(0.0, (when - now).total_seconds())
         return None
+
+
+def _count(value: Any) -> int | None:
+    """A count from the API: a non-negative int (not a bool), else None (unknown)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..types import Account
-from .base import Failure, OutgoingPost, Published, PublishError
+from .base import Failure, OutgoingPost, PostMetrics, Published, PublishError
 
 SIGNATURE_HEADER = "X-Curator-Signature"
 SECRET_KIND = "webhook_secret"
@@ -129,6 +129,13 @@ class WebhookConnector:
 
     def find_published(self, post: OutgoingPost) -> Published | None:
         return None  # a webhook cannot be asked; re-sending with the same key is safe
+
+    def metrics(self, remote_id: str, url: str | None = None) -> PostMetrics:
+        """No request: a webhook receiver has no engagement to report."""
+        return PostMetrics.not_available("A webhook cannot report engagement.")
+
+    def followers(self) -> int | None:
+        return None  # a webhook has no audience Curator can count
 
     def payload(self, post: OutgoingPost) -> bytes:
         data = {

@@ -7,7 +7,26 @@ Written from X's API documentation (docs.x.com):
   ``Authorization: Bearer <user access token>``, a JSON body ``{"text": "..."}``; a reply is
   ``{"text": "...", "reply": {"in_reply_to_tweet_id": "<id>"}}``. The answer is
   ``201 Created`` with ``{"data": {"id": "...", "text": "..."}}``.
-- ``GET /2/users/me``: ``{"data": {"id", "name", "username"}}``.
+- ``GET /2/users/me``: ``{"data": {"id", "name", "username"}}``; with
+  ``user.fields=public_metrics`` the user's ``public_metrics`` (``followers_count``,
+  ``following_count``, ``tweet_count``, ``listed_count``).
+- ``GET /2/tweets/:id`` with ``tweet.fields=public_metrics`` (scopes ``tweet.read``,
+  ``users.read``): ``{"data": {"id", "text", "edit_history_tweet_ids", "public_metrics":
+  {"retweet_count", "reply_count", "like_count", "quote_count", "bookmark_count",
+  "impression_count"}}}``. A deleted post is a 200 with no ``data``, only ``errors``
+  (``{"value": id, "detail": "Could not find tweet with id: [id].", "title": "Not Found
+  Error", "resource_type": "tweet", "parameter": "id", "resource_id": id, "type":
+  "https://api.twitter.com/2/problems/resource-not-found"}``).
+- Reading posts is not in every plan. An app whose plan has no access to an endpoint gets
+  403 ``{"client_id", "detail": "When authenticating requests to the Twitter API v2
+  endpoints, you must use keys and tokens from a Twitter developer App that is attached to
+  a Project. You can create a project via the developer portal.", "registration_url",
+  "title": "Client Forbidden", "required_enrollment": "Appropriate Level of API Access",
+  "reason": "client-not-enrolled", "type":
+  "https://api.twitter.com/2/problems/client-forbidden"}`` (as integrators report it, e.g.
+  xdevplatform/samples#150, plhery/node-twitter-api-v2#487); a token without the scope, a
+  403 "Forbidden"; a plan's monthly read cap used up, 429 ``usage-capped``. Metrics then
+  say so in ``PostMetrics.unavailable`` instead of showing zeros.
 - Errors are Problem objects (RFC 7807): ``title``, ``type``, ``detail``, ``status``; a 400
   ``https://api.twitter.com/2/problems/invalid-request`` adds ``errors[].message``. A 403
   carries X's reason in ``detail`` (e.g. "You are not allowed to create a Tweet with
@@ -66,7 +85,7 @@ import requests
 from .. import oauth
 from ..errors import CuratorError
 from ..types import Account
-from .base import Failure, OutgoingPost, Published, PublishError
+from .base import Failure, OutgoingPost, PostMetrics, Published, PublishError, post_gone
 
 API_BASE = "https://api.x.com"
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
@@ -82,6 +101,7 @@ FREE_TIER_POSTS_PER_24H = 17
 # with the explanation instead of waiting in the queue for days.
 MAX_CAP_WAIT = timedelta(days=2)
 USAGE_CAPPED = "/2/problems/usage-capped"
+CLIENT_FORBIDDEN = "/2/problems/client-forbidden"  # the app's plan lacks the endpoint
 
 
 def make(account: Account, secrets: Any, *, session: Any = None, **options: Any) -> XConnector:
@@ -120,6 +140,7 @@ class XConnector:
         self.timeout = timeout
         self._now = now or (lambda: datetime.now(UTC))
         self.last_rate: dict[str, str] = {}  # the last answer's x-rate-limit-* / 24h headers
+        self._last_problem = ""  # the last error answer's Problem ``type``
 
     def __repr__(self) -> str:  # never a token
         return f"XConnector({self.account.name!r}, {self.api_base!r})"
@@ -157,6 +178,64 @@ class XConnector:
         """Always None: X cannot look a post up by a client key (there is none), and finding
         it by text needs extra reads (``GET /2/users/:id/tweets``) the free tier does not
         include. The engine leaves the post for the user to check (needs_attention)."""
+        return None
+
+    def metrics(self, remote_id: str, url: str | None = None) -> PostMetrics:
+        """``GET /2/tweets/:id?tweet.fields=public_metrics``: ``like_count``,
+        ``retweet_count``, ``reply_count``, ``quote_count`` and ``impression_count``. A plan
+        or token without read access (403, or a used-up monthly read cap) gives an
+        ``unavailable`` sentence; a deleted post is PERMANENT."""
+        if not remote_id.isdigit():  # X post ids are numbers; never a path
+            raise PublishError(f"{remote_id!r} is not an X post id.", Failure.PERMANENT)
+        try:
+            body = self._request("GET", f"/2/tweets/{remote_id}?tweet.fields=public_metrics")
+        except PublishError as e:
+            unavailable = self._read_refused(e, "read the post's counts")
+            if unavailable:
+                return PostMetrics.not_available(unavailable)
+            if e.status == 404:
+                raise post_gone("X", 404) from None
+            raise
+        data = body.get("data")
+        if not isinstance(data, dict):
+            if _not_found(body):
+                raise post_gone("X", 200)
+            raise PublishError("X sent an unreadable answer; it will be retried.",
+                               Failure.RETRYABLE, status=200)
+        counts = data.get("public_metrics")
+        if not isinstance(counts, dict):
+            return PostMetrics.not_available("X did not give this post's public metrics.")
+        return PostMetrics(likes=_count(counts.get("like_count")),
+                           reposts=_count(counts.get("retweet_count")),
+                           replies=_count(counts.get("reply_count")),
+                           quotes=_count(counts.get("quote_count")),
+                           impressions=_count(counts.get("impression_count")))
+
+    def followers(self) -> int | None:
+        """``public_metrics.followers_count`` of ``GET /2/users/me?user.fields=
+        public_metrics``; None when the plan or token may not read it."""
+        try:
+            body = self._request("GET", "/2/users/me?user.fields=public_metrics")
+        except PublishError as e:
+            if self._read_refused(e, "read the account"):
+                return None
+            raise
+        data = body.get("data")
+        counts = data.get("public_metrics") if isinstance(data, dict) else None
+        return _count(counts.get("followers_count")) if isinstance(counts, dict) else None
+
+    def _read_refused(self, e: PublishError, what: str) -> str | None:
+        """One sentence when X refused a read for the plan or the token's scopes (403, or a
+        429 ``usage-capped``), else None."""
+        if e.status == 403 and self._last_problem.endswith(CLIENT_FORBIDDEN):
+            return (f"X does not let this app {what}: its API plan does not include reading "
+                    'posts (X answered "Client Forbidden").')
+        if e.status == 403:
+            return (f"X does not let this sign-in {what}: reconnect the account to allow "
+                    "reading posts (tweet.read, users.read).")
+        if e.status == 429 and e.failure is Failure.PERMANENT:  # usage-capped: days away
+            return (f"X does not let this app {what} now: the monthly read cap of its API "
+                    "plan is used up.")
         return None
 
     # ---- internals ----------------------------------------------------------------------
@@ -263,6 +342,7 @@ class XConnector:
 
     def _error(self, resp: Any) -> PublishError:
         code = int(resp.status_code)
+        self._last_problem = _problem_type(resp)
         text = _problem_text(resp) or f"X answered HTTP {code}."
         if code == 401:
             return PublishError(f"X refused the sign-in of {self.account.name!r} ({text}); "
@@ -308,6 +388,21 @@ class XConnector:
         return PublishError(f"X's rate limit was reached ({text}); the post will be retried"
                             + (f" after {reset.strftime('%H:%M:%S UTC')}." if reset else "."),
                             Failure.RETRYABLE, status=429, retry_after=retry_after)
+
+
+def _count(value: Any) -> int | None:
+    """A ``public_metrics`` count: a non-negative int, else None (not given)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+def _not_found(body: dict[str, Any]) -> bool:
+    """A 200 whose ``errors`` say the post is not there (``.../resource-not-found``)."""
+    errors = body.get("errors")
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and str(e.get("type", "")).endswith("/resource-not-found")
+        for e in errors)
 
 
 def _epoch(value: str | None) -> datetime | None:
