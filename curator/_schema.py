@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-VERSION = 7
+VERSION = 8
 
 # Dates are ISO 8601 UTC strings ("2024-06-01T12:00:00Z"): they sort as text and read well.
 SCHEMA = """
@@ -198,6 +198,43 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 );
 CREATE INDEX posts_account_queue ON posts (account_id, scheduled_at) WHERE state = 'scheduled';
+
+-- ---- analytics (v8) ---------------------------------------------------------------------
+-- Every fetch of a post's engagement counts is a new row: the history of each count is kept.
+-- A NULL count is one the network does not give this account (never 0); `unavailable` says
+-- why when it gives none.
+CREATE TABLE metrics (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+    fetched_at TEXT NOT NULL,
+    likes INTEGER,
+    reposts INTEGER,
+    replies INTEGER,
+    quotes INTEGER,
+    impressions INTEGER,
+    unavailable TEXT
+);
+CREATE INDEX metrics_by_post ON metrics (post_id, fetched_at, id);
+-- What came of a post, logged by the user. value NULL: the kind's value (setting "values").
+CREATE TABLE outcomes (
+    id INTEGER PRIMARY KEY,
+    post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    value REAL,
+    happened_at TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX outcomes_by_post ON outcomes (post_id, happened_at);
+-- Follower counts per account over time; source: 'network' or 'entered' (by the user).
+CREATE TABLE followers (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    counted_at TEXT NOT NULL,
+    count INTEGER NOT NULL CHECK (count >= 0),
+    source TEXT NOT NULL DEFAULT 'entered'
+);
+CREATE INDEX followers_by_account ON followers (account_id, counted_at, id);
 """
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -240,11 +277,15 @@ def _v5_network_options(db: sqlite3.Connection) -> None:
 
 
 def _v6_scheduling(db: sqlite3.Connection) -> None:
-    _run(db, _section("-- ---- scheduling (v7)"))
+    _run(db, _section("-- ---- scheduling (v7)", "-- ---- analytics (v8)"))
+
+
+def _v7_analytics(db: sqlite3.Connection) -> None:
+    _run(db, _section("-- ---- analytics (v8)"))
 
 
 # MIGRATIONS[n] upgrades a database at version n to n + 1.
 MIGRATIONS: dict[int, Migration] = {
     1: _v1_fetch_seconds, 2: _v2_hidden_index, 3: _v3_curation, 4: _v4_publishing,
-    5: _v5_network_options, 6: _v6_scheduling,
+    5: _v5_network_options, 6: _v6_scheduling, 7: _v7_analytics,
 }

@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     _publishing_parser(sub, common)
     _scheduling_parser(sub, common)
     _plan_parser(sub, common)
+    _analytics_parser(sub, common)
     return p
 
 
@@ -757,6 +758,8 @@ def _publishing_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     pd = sub.add_parser("publish-due", parents=[common],
                         help="publish what is due, then exit (for cron or a systemd timer)")
     pd.add_argument("--now", metavar="ISO8601", help="act as if it were this time")
+    pd.add_argument("--no-metrics", action="store_true",
+                    help="do not also fetch the engagement counts that are due")
     pd.add_argument("--overdue", choices=["hold", "publish"], default="hold",
                     help="posts missed by more than the overdue grace (the computer was off): "
                     "hold them for you to resolve (default), or publish them too")
@@ -900,13 +903,17 @@ def publish_due(app, args) -> int:  # type: ignore[no-untyped-def]
     now = _when(args.now, "--now") if args.now else None
     outcomes = app.publish_due(now, overdue=args.overdue)
     held = app.overdue_posts(now) if args.overdue == "hold" else []
+    # Engagement counts due 1 h, 24 h and 7 d after publishing: the same timer keeps them
+    # fresh. Failures are values in the snapshots (the next run asks again), never errors.
+    measured = [] if args.no_metrics else app.fetch_metrics(now=now)
     counts = {s: sum(1 for o in outcomes if o.state.value == s)
               for s in ("published", "scheduled", "failed", "needs_attention")}
     summary = (f"Published {counts['published']}; retrying later {counts['scheduled']}; "
                f"failed {counts['failed']}; needing attention {counts['needs_attention']}.")
     if args.json:
         _emit(args, {**{("retrying" if k == "scheduled" else k): v for k, v in counts.items()},
-                     "held": len(held), "posts": [o.to_json() for o in outcomes],
+                     "held": len(held), "metrics_fetched": len(measured),
+                     "posts": [o.to_json() for o in outcomes],
                      "overdue": [p.to_json() for p in held]})
         return 0
     for o in outcomes:
@@ -1265,3 +1272,307 @@ def plan_week(app, args) -> int:  # type: ignore[no-untyped-def]
 
 
 _HANDLERS[("plan", "week")] = plan_week
+
+
+# ---- analytics ----------------------------------------------------------------------------------
+
+
+def _analytics_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    st = sub.add_parser("stats", parents=[common],
+                        help="engagement, value, content mix and best sources of your posts")
+    st.add_argument("--since", metavar="ISO8601", help="only posts published from then")
+    st.add_argument("--until", metavar="ISO8601", help="only posts published before then")
+    ex = sub.add_parser("export-csv", parents=[common],
+                        help="write every published post with its counts, outcomes and value "
+                        "to a CSV file (for spreadsheets)")
+    ex.add_argument("file", metavar="FILE")
+
+    me = sub.add_parser("metrics", help="engagement counts of published posts", parents=[common])
+    msub = me.add_subparsers(dest="action", metavar="ACTION", required=True)
+    mr = msub.add_parser("refresh", parents=[common],
+                         help="fetch the counts that are due (about 1 h, 24 h and 7 days after "
+                         "publishing), or of the posts named")
+    mr.add_argument("--post", type=int, action="append", metavar="ID",
+                    help="this post now, due or not (repeatable)")
+    mh = msub.add_parser("history", parents=[common], help="every fetch of one post's counts")
+    mh.add_argument("post", type=int, metavar="POST_ID")
+
+    oc = sub.add_parser("outcomes", help="what came of your posts (leads, meetings...)",
+                        parents=[common])
+    osub = oc.add_subparsers(dest="action", metavar="ACTION", required=True)
+    oa = osub.add_parser("add", parents=[common], help="log an outcome of a post")
+    oa.add_argument("post", type=int, metavar="POST_ID")
+    oa.add_argument("kind", metavar="KIND",
+                    help="prospect_reply, meeting, lead, referral or other")
+    oa.add_argument("--note", default="", metavar="TEXT")
+    oa.add_argument("--value", type=float, metavar="N",
+                    help="its value (default: the kind's, see curator values list)")
+    oa.add_argument("--at", metavar="ISO8601", help="when it happened (default: now)")
+    ol = osub.add_parser("list", parents=[common], help="logged outcomes")
+    ol.add_argument("--post", type=int, metavar="POST_ID", help="only this post's")
+    orm = osub.add_parser("remove", parents=[common], help="delete an outcome")
+    orm.add_argument("id", type=int, metavar="ID")
+
+    va = sub.add_parser("values", help="what each interaction and outcome is worth to you",
+                        parents=[common])
+    vsub = va.add_subparsers(dest="action", metavar="ACTION", required=True)
+    vsub.add_parser("list", parents=[common], help="the value of each kind")
+    vs = vsub.add_parser("set", parents=[common], help="change a kind's value")
+    vs.add_argument("kind", metavar="KIND", help="like, repost, reply, quote, or an outcome kind")
+    vs.add_argument("value", metavar="N", help='a number 0 or more, or "default"')
+
+    fo = sub.add_parser("followers", help="follower counts per account", parents=[common])
+    fosub = fo.add_subparsers(dest="action", metavar="ACTION", required=True)
+    fosub.add_parser("list", parents=[common], help="each account's latest follower count")
+    fs = fosub.add_parser("set", parents=[common], help="enter an account's follower count")
+    fs.add_argument("name", metavar="NAME", help="account name or id")
+    fs.add_argument("count", type=int, metavar="N")
+    ff = fosub.add_parser("fetch", parents=[common], help="ask the network for the count")
+    ff.add_argument("name", metavar="NAME", help="account name or id")
+
+    mx = sub.add_parser("mix", help="your content mix against your target", parents=[common])
+    mxsub = mx.add_subparsers(dest="action", metavar="ACTION", required=True)
+    mxsub.add_parser("show", parents=[common],
+                     help="shares of the last 30 days and the coming week, and the target")
+    mt = mxsub.add_parser("target", parents=[common],
+                          help="set the target: own=0.2 third-party=0.6 competitor=0.1 "
+                          "approved=0.1 (adding up to 1), or 'default'")
+    mt.add_argument("shares", nargs="+", metavar="KEY=SHARE")
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f}%"
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _mix_text(mix: Any) -> str:
+    keys = ("own", "third-party", "competitor", "approved", "none")
+    lines = [f"{'':<14}{'last 30 days':>14}{'coming week':>14}{'target':>10}"]
+    for k in keys:
+        target = _pct(mix.target[k]) if k in mix.target else "-"
+        lines.append(f"{k:<14}{_pct(mix.last_30_days[k]):>8} ({mix.last_30_days_counts[k]:>3})"
+                     f"{_pct(mix.coming_week[k]):>8} ({mix.coming_week_counts[k]:>3}){target:>10}")
+    if mix.too_promotional:
+        lines.append("The coming week is too self-promotional: its share of own posts is over "
+                     "your target. Share more third-party content.")
+    return "\n".join(lines)
+
+
+def _totals_text(name: str, t: Any) -> str:
+    missing = []
+    if t.unavailable:
+        missing.append(f"{t.unavailable} not available")
+    if t.unmeasured:
+        missing.append(f"{t.unmeasured} not fetched yet")
+    note = f"  ({'; '.join(missing)})" if missing else ""
+    return (f"{name:<24} posts {t.posts:>4}  likes {t.likes:>5}  reposts {t.reposts:>4}  "
+            f"replies {t.replies:>4}  outcomes {t.outcomes:>3}  value {_num(t.value):>7}{note}")
+
+
+def stats(app, args) -> int:  # type: ignore[no-untyped-def]
+    since = _when(args.since, "--since") if args.since else None
+    until = _when(args.until, "--until") if args.until else None
+    result = app.stats(since, until)
+    mix = app.content_mix()
+    sources = app.source_ranking(since, until)
+    if args.json:
+        _emit(args, {**result.to_json(), "content_mix": mix.to_json(),
+                     "sources": [s.to_json() for s in sources]})
+        return 0
+    if not result.total.posts:
+        print("Nothing published yet" + (" in that time." if since or until else "."))
+    else:
+        print(_totals_text("All posts", result.total))
+        print("\nPer week:")
+        for w in result.weeks:
+            print(_totals_text(f"  {w.week_start.isoformat()}", w))
+        for title, groups in (("Per account", result.per_account),
+                              ("Per source feed", result.per_feed),
+                              ("Per role", result.per_role)):
+            print(f"\n{title}:")
+            for name, t in groups.items():
+                if t.posts:
+                    print(_totals_text(f"  {name or '(no item)'}", t))
+        if sources:
+            print("\nSources, best first:")
+            for s in sources:
+                print(f"  {s.title or '-':<30} posts {s.posts:>3}  engagement "
+                      f"{s.engagement:>5}  value {_num(s.value):>7}")
+    print("\nContent mix:")
+    print(_mix_text(mix))
+    return 0
+
+
+def export_csv(app, args) -> int:  # type: ignore[no-untyped-def]
+    rows = app.export_csv(Path(args.file))
+    _emit(args, {"file": str(Path(args.file)), "rows": rows},
+          f"Wrote {rows} post(s) to {args.file}.")
+    return 0
+
+
+def _snapshot_line(m: Any) -> str:
+    if m.unavailable:
+        return f"  post {m.post_id}: not available: {m.unavailable}"
+    parts = [f"{name} {'n/a' if value is None else value}"
+             for name, value in (("likes", m.likes), ("reposts", m.reposts),
+                                 ("replies", m.replies), ("quotes", m.quotes),
+                                 ("impressions", m.impressions))]
+    return f"  post {m.post_id}: " + ", ".join(parts)
+
+
+def metrics_refresh(app, args) -> int:  # type: ignore[no-untyped-def]
+    snapshots = app.fetch_metrics(args.post or None)
+    if args.json:
+        _emit(args, [m.to_json() for m in snapshots])
+        return 0
+    for m in snapshots:
+        print(_snapshot_line(m))
+    print(f"Fetched the counts of {len(snapshots)} post(s).")
+    return 0
+
+
+def metrics_history(app, args) -> int:  # type: ignore[no-untyped-def]
+    history = app.metrics_history(args.post)
+    if args.json:
+        _emit(args, [m.to_json() for m in history])
+        return 0
+    if not history:
+        print(f"Post {args.post}'s counts were never fetched.")
+    for m in history:
+        print(f"{_local(m.fetched_at)}{_snapshot_line(m)}")
+    return 0
+
+
+def _outcome_line(o: Any) -> str:
+    value = "kind's value" if o.value is None else _num(o.value)
+    note = f": {o.note}" if o.note else ""
+    return f"{o.id:>4}  post {o.post_id:<5} {_local(o.happened_at)}  {o.kind} ({value}){note}"
+
+
+def outcomes_add(app, args) -> int:  # type: ignore[no-untyped-def]
+    at = _when(args.at, "--at") if args.at else None
+    outcome = app.add_outcome(args.post, args.kind, note=args.note, value=args.value,
+                              happened_at=at)
+    _emit(args, outcome.to_json(), _outcome_line(outcome))
+    return 0
+
+
+def outcomes_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    found = app.list_outcomes(args.post)
+    if args.json:
+        _emit(args, [o.to_json() for o in found])
+        return 0
+    if not found:
+        print("No outcomes logged yet. Log one with: curator outcomes add POST_ID KIND")
+    for o in found:
+        print(_outcome_line(o))
+    return 0
+
+
+def outcomes_remove(app, args) -> int:  # type: ignore[no-untyped-def]
+    removed = app.remove_outcome(args.id)
+    _emit(args, removed.to_json(), f"Removed outcome {removed.id} ({removed.kind}).")
+    return 0
+
+
+def values_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    values = app.values()
+    _emit(args, values, "\n".join(f"{k:<16}{_num(v)}" for k, v in values.items()))
+    return 0
+
+
+def values_set(app, args) -> int:  # type: ignore[no-untyped-def]
+    from .errors import CuratorError
+
+    if args.value.strip().lower() == "default":
+        value = None
+    else:
+        try:
+            value = float(args.value)
+        except ValueError:
+            raise CuratorError(f"{args.value!r} is not a number.") from None
+    values = app.set_values({args.kind.strip().lower().replace("-", "_"): value})
+    _emit(args, values, "\n".join(f"{k:<16}{_num(v)}" for k, v in values.items()))
+    return 0
+
+
+def followers_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    rows = [{"account": a.name, "network": a.network.value, "followers": app.followers(a.id)}
+            for a in app.list_accounts()]
+    if args.json:
+        _emit(args, rows)
+        return 0
+    if not rows:
+        print("No accounts yet.")
+    for r in rows:
+        count = "unknown" if r["followers"] is None else r["followers"]
+        print(f"{r['account']:<24} {r['network']:<9} {count}")
+    return 0
+
+
+def followers_set(app, args) -> int:  # type: ignore[no-untyped-def]
+    app.set_followers(args.name, args.count)
+    account = app.get_account(args.name)
+    _emit(args, {"account": account.name, "followers": args.count},
+          f"{account.name}: {args.count} followers.")
+    return 0
+
+
+def followers_fetch(app, args) -> int:  # type: ignore[no-untyped-def]
+    account = app.get_account(args.name)
+    count = app.fetch_followers(account.id)
+    text = (f"{account.name}: {count} followers." if count is not None else
+            f"{account.network.value} does not tell {account.name}'s followers: enter them "
+            f"with curator followers set {account.name} N")
+    _emit(args, {"account": account.name, "followers": count}, text)
+    return 0
+
+
+def mix_show(app, args) -> int:  # type: ignore[no-untyped-def]
+    mix = app.content_mix()
+    _emit(args, mix.to_json(), _mix_text(mix))
+    return 0
+
+
+def mix_target(app, args) -> int:  # type: ignore[no-untyped-def]
+    from .errors import CuratorError
+
+    if [s.strip().lower() for s in args.shares] == ["default"]:
+        target = app.set_mix_target(None)
+    else:
+        shares: dict[str, float] = {}
+        for spec in args.shares:
+            key, sep, text = spec.partition("=")
+            try:
+                share = float(text.strip().rstrip("%")) / (100 if text.strip().endswith("%")
+                                                           else 1)
+            except ValueError:
+                share = -1.0
+            if not sep or share < 0:
+                raise CuratorError(f"Cannot read {spec!r}: write KEY=SHARE, e.g. own=0.2 or "
+                                   "own=20%.")
+            shares[key.strip().lower()] = share
+        target = app.set_mix_target(shares)
+    _emit(args, target, "Target: " + ", ".join(f"{k} {_pct(v)}" for k, v in target.items()))
+    return 0
+
+
+_HANDLERS.update({
+    ("stats", None): stats,
+    ("export-csv", None): export_csv,
+    ("metrics", "refresh"): metrics_refresh,
+    ("metrics", "history"): metrics_history,
+    ("outcomes", "add"): outcomes_add,
+    ("outcomes", "list"): outcomes_list,
+    ("outcomes", "remove"): outcomes_remove,
+    ("values", "list"): values_list,
+    ("values", "set"): values_set,
+    ("followers", "list"): followers_list,
+    ("followers", "set"): followers_set,
+    ("followers", "fetch"): followers_fetch,
+    ("mix", "show"): mix_show,
+    ("mix", "target"): mix_target,
+})

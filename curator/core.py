@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from . import _update
+from ._analytics import AnalyticsStore
 from ._curation import CurationStore
 from ._fetch import Fetcher, FetchSettings, check_url
 from ._parser import parse_feed, sniff
@@ -33,20 +35,27 @@ from .types import (
     Account,
     AddFeedResult,
     Annotation,
+    ContentMix,
     Draft,
     Feed,
     FeedOutcome,
+    FollowerCount,
     ImportResult,
     Item,
     ItemPage,
+    MetricsSnapshot,
     Network,
     Post,
+    PostOutcome,
     PublishOutcome,
     RefreshResult,
     Role,
     Slot,
+    SourceScore,
+    Stats,
     Template,
     Variant,
+    WhatIf,
 )
 
 DB_NAME = "curator.db"
@@ -112,6 +121,7 @@ class Curator:
         self._secrets: SecretStore | None = None
         self._publisher: Publisher | None = None
         self._scheduler: Scheduler | None = None
+        self._analytics: AnalyticsStore | None = None
 
     def close(self) -> None:
         if self._fetcher:
@@ -1380,6 +1390,414 @@ class Curator:
                 self.curation.set_deleted(draft_id, True)
             raise
 
+    # ---- analytics (curator.analytics: the arithmetic; curator._analytics: storage) -------
+
+    @property
+    def analytics_store(self) -> AnalyticsStore:
+        if self._analytics is None:
+            self._analytics = AnalyticsStore(self.storage.db)
+        return self._analytics
+
+    def fetch_metrics(
+        self,
+        post_ids: Sequence[int] | None = None,
+        *,
+        now: datetime | None = None,
+        session: Any = None,
+        secrets: Any = None,
+        _connector_for: Callable[[Account], Any] | None = None,
+    ) -> list[MetricsSnapshot]:
+        """Fetch the engagement counts of published posts from their networks: the named
+        posts (always), or with None every post whose refresh is due (curator.analytics.
+        metrics_due: about 1 h, 24 h and 7 days after publishing; posts older than
+        analytics.DUE_HORIZON only on demand). Each answer is stored as a new snapshot (the
+        history is kept) and returned.
+
+        One post's failure is a snapshot with `unavailable` set, never an exception: counts
+        the network does not give this account, or a post deleted there, are stored so (shown
+        as "not available", never 0); a passing fault (network down, 429, 5xx, a refused
+        sign-in, no keyring) is returned but not stored, so the next run tries again.
+        `session`, `secrets`: as publish_due; `_connector_for` stands in for
+        curator.connectors.connector_for (tests).
+
+        Raises:
+            PostNotFoundError, PostStateError (a named post that is not published), StorageError
+        """
+        from . import analytics
+        from .connectors.base import Failure, PublishError
+
+        when = _utc(now, "time") if now is not None else self.now()
+        store = self.analytics_store
+        if post_ids is None:
+            candidates = store.measurable(when - analytics.DUE_HORIZON)
+            times = store.fetch_times([p.id for p in candidates])
+            chosen = [p for p in candidates if p.published_at is not None
+                      and analytics.metrics_due(p.published_at, times[p.id], when)]
+        else:
+            chosen = store.posts(post_ids)
+            for post in chosen:
+                if post.state != "published" or not post.remote_id:
+                    raise PostStateError(f"Post {post.id} is not published: it has no "
+                                         "engagement to fetch.")
+        make = _connector_for or self._connector_factory(session, secrets)
+
+        connectors: dict[int, Any] = {}
+        out: list[MetricsSnapshot] = []
+        for post in chosen:
+            keep = True
+            try:
+                if post.account_id is None:
+                    raise PublishError("The account was removed: its posts' engagement cannot "
+                                       "be fetched.", Failure.RETRYABLE)
+                connector = connectors.get(post.account_id)
+                if connector is None:
+                    account = self.curation.get_account(post.account_id)
+                    connector = connectors[post.account_id] = make(account)
+                got = connector.metrics(post.remote_id or "", post.remote_url)
+                snapshot = MetricsSnapshot(
+                    post.id, when, likes=got.likes, reposts=got.reposts, replies=got.replies,
+                    quotes=got.quotes, impressions=got.impressions, unavailable=got.unavailable)
+            except PublishError as e:
+                keep = e.failure is Failure.PERMANENT  # no connector, post deleted: lasting
+                snapshot = MetricsSnapshot(post.id, when, unavailable=str(e))
+            except CuratorError as e:  # the account or the keyring could not be read
+                keep = False
+                snapshot = MetricsSnapshot(post.id, when, unavailable=str(e))
+            except Exception as e:  # noqa: BLE001 - one connector's bug must not stop the rest
+                keep = False
+                snapshot = MetricsSnapshot(post.id, when, unavailable=f"{type(e).__name__}: {e}")
+            if keep:
+                store.add_metrics([snapshot])
+            out.append(snapshot)
+        return out
+
+    def next_metrics_due(self, now: datetime | None = None) -> datetime | None:
+        """When fetch_metrics() next has a post due (for a wake-up timer): the earliest
+        refresh point not fetched yet of the posts within analytics.DUE_HORIZON. May be in
+        the past: fetch now. None: nothing to fetch."""
+        from . import analytics
+
+        when = _utc(now, "time") if now is not None else self.now()
+        store = self.analytics_store
+        posts = store.measurable(when - analytics.DUE_HORIZON)
+        times = store.fetch_times([p.id for p in posts])
+        points = [analytics.next_refresh(p.published_at, times[p.id]) for p in posts
+                  if p.published_at is not None]
+        return min((p for p in points if p is not None), default=None)
+
+    def _connector_factory(self, session: Any, secrets: Any) -> Callable[[Account], Any]:
+        from .connectors import connector_for
+
+        keys = secrets if secrets is not None else _LazySecrets(self)
+        return lambda account: connector_for(account, keys, session=session)
+
+    def metrics_history(self, post_id: int) -> list[MetricsSnapshot]:
+        """Every stored snapshot of a post's counts, oldest first.
+
+        Raises:
+            PostNotFoundError
+        """
+        self.analytics_store.posts([post_id])
+        return self.analytics_store.metrics_history(post_id)
+
+    def latest_metrics(self, post_ids: Sequence[int] | None = None
+                       ) -> dict[int, MetricsSnapshot]:
+        """The newest snapshot of each post that has one (of `post_ids`; None: every post)."""
+        return self.analytics_store.latest_metrics(post_ids)
+
+    def add_outcome(self, post_id: int, kind: str, *, note: str = "",
+                    value: float | None = None, happened_at: datetime | None = None
+                    ) -> PostOutcome:
+        """Log something that came of a post: one of types.OUTCOME_KINDS ("prospect_reply",
+        "meeting", "lead", "referral", "other"). `value` None: the kind's value (values());
+        a value given here overrides it for this outcome. `happened_at` default: now.
+
+        Raises:
+            PostNotFoundError, CuratorError (an unknown kind, a negative value, a time with no
+            time zone)
+        """
+        from . import analytics
+
+        key = analytics.check_kind(kind)
+        amount = None if value is None else analytics.check_amount(value, "The value")
+        at = _utc(happened_at, "time") if happened_at is not None else self.now()
+        return self.analytics_store.add_outcome(post_id, key, (note or "").strip(), amount,
+                                                at, self.now())
+
+    def list_outcomes(self, post_id: int | None = None) -> list[PostOutcome]:
+        """The outcomes of a post (None: of every post), in the order they happened."""
+        return self.analytics_store.list_outcomes(post_id)
+
+    def remove_outcome(self, outcome_id: int) -> PostOutcome:
+        """Delete an outcome; returns it as it was.
+
+        Raises:
+            OutcomeNotFoundError (curator._analytics)
+        """
+        return self.analytics_store.remove_outcome(outcome_id)
+
+    def values(self) -> dict[str, float]:
+        """The value of each interaction and outcome: types.DEFAULT_VALUES with the user's
+        changes (setting "values")."""
+        from . import analytics
+
+        return analytics.merge_values(self.get_setting("values"))
+
+    def set_values(self, changes: Mapping[str, float | None]) -> dict[str, float]:
+        """Change the values of some kinds ({"lead": 150}); None puts a kind back to its
+        default. Returns values().
+
+        Raises:
+            CuratorError: an unknown kind, or a value that is not a number 0 or more.
+        """
+        from . import analytics
+        from .types import DEFAULT_VALUES
+
+        checked = analytics.check_values(changes)
+        stored = self.get_setting("values")
+        overrides = {k: v for k, v in stored.items() if k in DEFAULT_VALUES} \
+            if isinstance(stored, dict) else {}
+        for kind, value in checked.items():
+            if value is None:
+                overrides.pop(kind, None)
+            else:
+                overrides[kind] = value
+        self.set_setting("values", overrides or None)
+        return self.values()
+
+    def mix_target(self) -> dict[str, float]:
+        """The content mix the user aims at (setting "mix_target"): shares of own,
+        third-party, competitor and approved posts adding up to 1; default 0.2 / 0.6 / 0.1 /
+        0.1."""
+        from . import analytics
+
+        stored = self.get_setting("mix_target")
+        if isinstance(stored, dict):
+            try:
+                return analytics.check_mix_target(stored)
+            except CuratorError:  # edited badly by hand: the default is the sane answer
+                pass
+        return dict(analytics.DEFAULT_MIX_TARGET)
+
+    def set_mix_target(self, target: Mapping[str, float] | None) -> dict[str, float]:
+        """Set the content-mix target (shares 0..1 adding up to 1, missing keys 0; None: back
+        to the default). Returns mix_target().
+
+        Raises:
+            CuratorError: an unknown key, a share outside 0..1, shares not adding up to 1.
+        """
+        from . import analytics
+
+        checked = None if target is None else analytics.check_mix_target(target)
+        self.set_setting("mix_target", checked)
+        return self.mix_target()
+
+    def content_mix(self, now: datetime | None = None) -> ContentMix:
+        """Shares of own / third-party / competitor / approved / none posts published in the
+        last 30 days and queued for the coming 7, against mix_target(). too_promotional: the
+        coming week's own share is over the target's own share (the nudge for the composer
+        and fill my week; the "mix_max_own_share" setting stays fill my week's hard rule)."""
+        from . import analytics
+
+        when = _utc(now, "time") if now is not None else self.now()
+        store = self.analytics_store
+        past = [p.role for p in store.published(when - analytics.MIX_WINDOW_PAST, when)]
+        ahead = [p.role for p in store.waiting(when, when + analytics.MIX_WINDOW_AHEAD)]
+        target = self.mix_target()
+        coming = analytics.mix_shares(ahead)
+        return ContentMix(
+            last_30_days=analytics.mix_shares(past), coming_week=coming, target=target,
+            too_promotional=analytics.too_promotional(coming, target),
+            last_30_days_counts=analytics.mix_counts(past),
+            coming_week_counts=analytics.mix_counts(ahead))
+
+    def _post_facts(self, start: datetime | None, end: datetime | None) -> list[Any]:
+        from . import analytics
+
+        store = self.analytics_store
+        posts = store.published(start, end)
+        ids = [p.id for p in posts]
+        latest = store.latest_metrics(ids)
+        outcomes = store.outcomes_by_post(ids)
+        return [analytics.PostFacts(
+            p.id, p.published_at or p.scheduled_at, p.account, p.source or "",
+            analytics.role_key(p.role), latest.get(p.id), tuple(outcomes.get(p.id, ())))
+            for p in posts]
+
+    def stats(self, start: datetime | None = None, end: datetime | None = None, *,
+              now: datetime | None = None, zone: Any = None) -> Stats:
+        """Totals of the posts published in [start, end) (None: from the first, to the last):
+        per week (from Monday) and month with no gaps (from `start` to `end` or now when a
+        start is given), per account, per source feed (by title; "" for posts about no
+        item), per role, and overall. Counts are each post's latest snapshot; a post whose
+        counts are unavailable or not fetched adds none (it is counted in `unavailable` /
+        `unmeasured`); value = counts x values() + outcomes. `zone`: a tzinfo for the weeks'
+        and months' edges (default UTC).
+
+        Raises:
+            CuratorError: a time with no time zone.
+        """
+        from . import analytics
+
+        start = _utc(start, "start") if start is not None else None
+        end = _utc(end, "end") if end is not None else None
+        facts = self._post_facts(start, end)
+        values = self.values()
+        edge = zone or UTC
+        until = end if end is not None else \
+            ((_utc(now, "time") if now is not None else self.now()) if start else None)
+        return Stats(
+            start=start, end=end,
+            weeks=analytics.periods(facts, values, start=start, end=until, zone=edge),
+            months=analytics.periods(facts, values, monthly=True, start=start, end=until,
+                                     zone=edge),
+            per_account=analytics.group_totals(facts, values, "account"),
+            per_feed=analytics.group_totals(facts, values, "feed"),
+            per_role=analytics.role_totals(facts, values),
+            total=analytics.totals(facts, values))
+
+    def source_ranking(self, start: datetime | None = None, end: datetime | None = None
+                       ) -> list[SourceScore]:
+        """The feeds whose items were shared in [start, end), best first: by the value of
+        the posts made from them, then by their engagement, then by how many."""
+        from . import analytics
+
+        start = _utc(start, "start") if start is not None else None
+        end = _utc(end, "end") if end is not None else None
+        store = self.analytics_store
+        posts = [p for p in store.published(start, end) if p.feed_id is not None or p.source]
+        ids = [p.id for p in posts]
+        latest = store.latest_metrics(ids)
+        outcomes = store.outcomes_by_post(ids)
+        values = self.values()
+        groups: dict[tuple[int | None, str], list[Any]] = {}
+        for p in posts:
+            key = (p.feed_id, "" if p.feed_id is not None else p.source or "")
+            groups.setdefault(key, []).append(p)
+        scores = []
+        for (feed_id, _), members in groups.items():
+            value = engagement = 0.0
+            for p in members:
+                m = latest.get(p.id)
+                value += analytics.post_value(m, outcomes.get(p.id, ()), values)
+                engagement += (m.engagement or 0) if m is not None else 0
+            last = members[-1]  # the newest post's title and role
+            scores.append(SourceScore(feed_id, last.source or "", last.role, len(members),
+                                      int(engagement), value))
+        scores.sort(key=lambda s: (-s.value, -s.engagement, -s.posts, s.title.lower()))
+        return scores
+
+    def followers(self, account: int | str) -> int | None:
+        """The account's latest follower count (from the network or entered); None: unknown.
+
+        Raises:
+            AccountNotFoundError
+        """
+        found = self.analytics_store.latest_followers(self.curation.account_id(account))
+        return found.count if found else None
+
+    def followers_history(self, account: int | str) -> list[FollowerCount]:
+        """Every follower count of the account, oldest first.
+
+        Raises:
+            AccountNotFoundError
+        """
+        return self.analytics_store.followers_history(self.curation.account_id(account))
+
+    def set_followers(self, account: int | str, count: int) -> None:
+        """Enter the account's follower count by hand (networks that do not say).
+
+        Raises:
+            AccountNotFoundError, CuratorError (not a whole number 0 or more)
+        """
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise CuratorError("The number of followers must be a whole number, 0 or more.")
+        self.analytics_store.add_followers(self.curation.account_id(account), count,
+                                           "entered", self.now())
+
+    def fetch_followers(self, account: int | str, *, session: Any = None, secrets: Any = None,
+                        _connector_for: Callable[[Account], Any] | None = None) -> int | None:
+        """Ask the network for the account's follower count and keep it (None: the network
+        does not say; nothing is stored).
+
+        Raises:
+            AccountNotFoundError, PublishError, KeyringUnavailableError
+        """
+        found = self.curation.get_account(account)
+        make = _connector_for or self._connector_factory(session, secrets)
+        count = make(found).followers()
+        if count is not None:
+            self.analytics_store.add_followers(found.id, int(count), "network", self.now())
+        return None if count is None else int(count)
+
+    def post_reach(self, post_id: int) -> int | None:
+        """An estimate of how many people a post reached (analytics.reach_estimate): its
+        impressions when the network counts them, else its account's followers.
+
+        Raises:
+            PostNotFoundError
+        """
+        from . import analytics
+
+        [post] = self.analytics_store.posts([post_id])
+        followers = None
+        if post.account_id is not None:
+            latest = self.analytics_store.latest_followers(post.account_id)
+            followers = latest.count if latest else None
+        m = self.analytics_store.latest_metrics([post_id]).get(post_id)
+        impressions = m.impressions if m is not None and m.unavailable is None else None
+        return analytics.reach_estimate(followers, impressions)
+
+    def what_if(self, people: int, contacts_each: int, networks_each: int,
+                click_rate: float, engagement_rate: float) -> WhatIf:
+        """The team what-if calculator (curator.analytics.what_if)."""
+        from . import analytics
+
+        return analytics.what_if(people, contacts_each, networks_each, click_rate,
+                                 engagement_rate)
+
+    def export_csv(self, path: Path | str) -> int:
+        """Write every published post, oldest first, with its latest counts, outcomes and
+        value to a CSV file (UTF-8 with a BOM, so Excel reads accents; cells a spreadsheet
+        would run as a formula are prefixed with '). Returns how many rows (posts).
+
+        Raises:
+            CuratorError: the file cannot be written.
+        """
+        from . import analytics
+
+        store = self.analytics_store
+        posts = store.published()
+        ids = [p.id for p in posts]
+        latest = store.latest_metrics(ids)
+        outcomes = store.outcomes_by_post(ids)
+        values = self.values()
+        rows: list[list[object]] = [list(analytics.CSV_COLUMNS)]
+        for p in posts:
+            m = latest.get(p.id)
+            done = outcomes.get(p.id, [])
+            counts: list[object] = ["", "", "", "", ""]
+            unavailable = "Not fetched yet."
+            if m is not None:
+                counts = ["" if c is None else c
+                          for c in (m.likes, m.reposts, m.replies, m.quotes, m.impressions)]
+                unavailable = m.unavailable or ""
+            rows.append([
+                p.id, p.account, p.network, _iso_z(p.published_at), p.remote_url or "",
+                (p.text.splitlines() or [""])[0], p.item_title or "", p.source or "",
+                analytics.role_key(p.role), *counts, unavailable, len(done),
+                sum(analytics.outcome_value(o, values) for o in done),
+                analytics.post_value(m, done, values)])
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp")
+        try:  # all or nothing: a spreadsheet never opens half a file
+            tmp.write_bytes(analytics.csv_bytes(rows))
+            os.replace(tmp, target)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise CuratorError(f"Cannot write {target}: {e.strerror or e}.") from e
+        return len(posts)
+
     # ---- images and favicons -------------------------------------------------------------
 
     def _asset_fetcher(self) -> Fetcher:
@@ -1496,6 +1914,10 @@ def _utc(d: datetime, what: str) -> datetime:
     if d.tzinfo is None or d.utcoffset() is None:
         raise CuratorError(f"The {what} needs a time zone (for example 2024-06-01T09:00+02:00).")
     return d.astimezone(UTC).replace(microsecond=0)
+
+
+def _iso_z(d: datetime | None) -> str:
+    return d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if d else ""
 
 
 def _clean_folder(folder: str | None) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -379,6 +379,193 @@ class PublishOutcome:
     remote_url: str | None = None
     next_attempt_at: datetime | None = None  # for a retry
     recovered: bool = False  # found in `publishing` after a crash
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+# ---- analytics ------------------------------------------------------------------------------
+
+# What the user may log as having come of a post (besides the network's own counts).
+OUTCOME_KINDS = ("prospect_reply", "meeting", "lead", "referral", "other")
+# The value of each interaction and outcome; the user edits them (setting "values").
+DEFAULT_VALUES: dict[str, float] = {
+    "like": 1, "repost": 3, "reply": 5, "quote": 3,
+    "prospect_reply": 20, "meeting": 50, "lead": 100, "referral": 40, "other": 10,
+}
+# Content-mix keys: the feed roles, "approved" (green-lit content) and "none" (a post about no
+# item: the user's own words, never counted as own-company content).
+MIX_KEYS = ("own", "third-party", "competitor", "approved")
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    """One fetch of a post's engagement counts. A count is None when the network does not
+    give it to this account (never 0); `unavailable` says why when nothing is available."""
+
+    post_id: int
+    fetched_at: datetime
+    likes: int | None = None
+    reposts: int | None = None  # reblogs, retweets, reposts, shares
+    replies: int | None = None
+    quotes: int | None = None
+    impressions: int | None = None
+    unavailable: str | None = None
+
+    @property
+    def engagement(self) -> int | None:
+        """likes + reposts + replies + quotes (the counts available); None when unavailable."""
+        if self.unavailable is not None:
+            return None
+        counts = [c for c in (self.likes, self.reposts, self.replies, self.quotes)
+                  if c is not None]
+        return sum(counts) if counts else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**_jsonable(self), "engagement": self.engagement}
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    """Something that came of a post, logged by the user (a lead, a meeting...).
+
+    Named PostOutcome because `Outcome` is a refresh's outcome (above). `value` None: the
+    kind's value from Curator.values()."""
+
+    id: int
+    post_id: int
+    kind: str  # one of OUTCOME_KINDS
+    note: str
+    value: float | None
+    happened_at: datetime
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class FollowerCount:
+    """An account's follower count at one moment, from the network or entered by hand."""
+
+    account_id: int
+    counted_at: datetime
+    count: int
+    source: str  # "network" | "entered"
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The advocacy arithmetic: people x contacts x networks, and what share acts on it."""
+
+    reach: int
+    clicks: float
+    engagements: float
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over a set of published posts. Posts whose counts are unavailable (or not fetched
+    yet) add nothing to the counts; they are counted in `unavailable` / `unmeasured`."""
+
+    posts: int = 0
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int = 0
+    impressions: int = 0
+    engagement: int = 0  # likes + reposts + replies + quotes
+    outcomes: int = 0
+    value: float = 0.0  # counts x values + outcomes
+    unavailable: int = 0  # posts the network gives no counts for
+    unmeasured: int = 0  # posts not fetched yet
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class WeekStats:
+    """Totals of the posts published in one week (Monday) or month (its first day)."""
+
+    week_start: date
+    posts: int
+    likes: int
+    reposts: int
+    replies: int
+    quotes: int
+    engagement: int
+    value: float
+    impressions: int = 0
+    outcomes: int = 0
+    unavailable: int = 0
+    unmeasured: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["week_start"] = self.week_start.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Curator.stats: totals per week, per month, per account, per source feed and per role
+    (keys of MIX_KEYS and "none"), and overall."""
+
+    start: datetime | None
+    end: datetime | None
+    weeks: list[WeekStats]
+    months: list[WeekStats]
+    per_account: dict[str, Totals]
+    per_feed: dict[str, Totals]  # by the feed's title; "" for posts about no item
+    per_role: dict[str, Totals]
+    total: Totals
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": _iso(self.start), "end": _iso(self.end),
+            "weeks": [w.to_json() for w in self.weeks],
+            "months": [m.to_json() for m in self.months],
+            "per_account": {k: v.to_json() for k, v in self.per_account.items()},
+            "per_feed": {k: v.to_json() for k, v in self.per_feed.items()},
+            "per_role": {k: v.to_json() for k, v in self.per_role.items()},
+            "total": self.total.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class ContentMix:
+    """Shares of own / third-party / competitor / approved / none posts over the last 30 days
+    (published) and in the coming week's queue, against the user's target. too_promotional:
+    the coming week's own share is over the target's own share."""
+
+    last_30_days: dict[str, float]
+    coming_week: dict[str, float]
+    target: dict[str, float]
+    too_promotional: bool
+    last_30_days_counts: dict[str, int] = field(default_factory=dict)
+    coming_week_counts: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SourceScore:
+    """A feed, by what the posts made from its items brought in."""
+
+    feed_id: int | None  # None when the feed was removed since (title from the drafts)
+    title: str
+    role: str | None
+    posts: int
+    engagement: int
+    value: float
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(self)
