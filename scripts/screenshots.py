@@ -356,6 +356,52 @@ def _fill_week(app, window, path: Path) -> None:
     dialog.close()
 
 
+def _analytics(app, window, path: Path) -> None:
+    """Posts → Analytics…: eight weeks of posts published for real to a local Mastodon server
+    (own, third-party and competitor items), their counts fetched from it, two outcomes
+    logged, followers from the network; the charts tab."""
+    from datetime import UTC, datetime
+
+    from mastodonserver import MastodonServer
+
+    core = window.core
+    items = core.list_items(limit=100).items
+    roles = {f.id: f.role.value for f in core.list_feeds()}
+    by_role: dict[str, list] = {}
+    for item in items:
+        by_role.setdefault(roles.get(item.feed_id, "third-party"), []).append(item)
+    pick = [r for r in ("third-party", "own", "competitor") if by_role.get(r)]
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    with MastodonServer() as server:
+        token = server.add_token(username="ana")
+        server.followers["ana"] = 1840
+        masto = core.update_account("Ana en Mastodon", api_base=server.url,
+                                    server_schedule=False)
+        secrets = _Token(masto.id, token)
+        posts = []
+        for n in range(14):  # about two a week, going back eight weeks
+            role = pick[n % len(pick)] if n % 4 else pick[0]
+            item = by_role[role][n % len(by_role[role])]
+            at = now - timedelta(days=56 - n * 4, hours=n % 3)
+            draft = core.new_draft(item_id=item.id, text=f"{item.title}: lo comento en el blog.")
+            core.queue_post(draft.id, "Ana en Mastodon", at)
+            [done] = core.publish_due(at + timedelta(minutes=1), secrets=secrets,
+                                      overdue="publish")
+            posts.append(core.get_post(done.post_id))
+        for n, post in enumerate(posts):
+            server.set_counts(post.remote_id, favourites=4 + (n * 7) % 19, reblogs=n % 5,
+                              replies=(n * 3) % 7)
+        core.fetch_metrics([p.id for p in posts], secrets=secrets)
+        core.fetch_followers("Ana en Mastodon", secrets=secrets)
+    core.add_outcome(posts[-3].id, "meeting", note="Demo con Lucía (Ñandú Logística)")
+    core.add_outcome(posts[-6].id, "lead", note="Pide presupuesto tras el hilo")
+    shown = window.analytics.show_analytics()
+    shown.resize(1100, 760)
+    _wait(app, lambda: shown.loads >= 1 and not shown._loading)
+    _save(shown, path)
+    shown.close()
+
+
 def _accounts(app, window, path: Path, list_path: Path) -> None:
     window.post_actions.accounts_action.trigger()
     dialog = window.post_actions.accounts_dialog
@@ -458,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         _queue(app, window, args.out / "queue.png")
         _fill_week(app, window, args.out / "fill-week.png")
         _calendar(app, window, args.out / "calendar.png")
+        _analytics(app, window, args.out / "analytics.png")
         _accounts(app, window, args.out / "accounts.png", args.out / "accounts-list.png")
         window.activateWindow()
         app.setPalette(dark_palette())

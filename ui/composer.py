@@ -37,6 +37,7 @@ from curator.errors import CuratorError, ItemNotFoundError
 from curator.types import Account, Draft, Item, Template
 
 from . import errors
+from .analytics import MixNudge
 from .confirm import ask_to_remove
 from .scheduler import QueueAllDialog, ScheduleButton
 from .tasks import run_in_background
@@ -711,8 +712,11 @@ class ComposerWindow(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label, 1)
         bottom.addWidget(self.queue_all_button)
+        # "Your coming week is mostly your own company's content": a hint, never a block.
+        self.mix_nudge = MixNudge()
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.mix_nudge)
         layout.addLayout(bottom)
 
     def _fill_templates(self) -> None:
@@ -758,6 +762,7 @@ class ComposerWindow(QWidget):
         self._tabs_changed()
         self.setEnabled(True)
         self._save_state("saved", self.tr("Saved"))
+        self.mix_nudge.check(self.core, own=draft.item_role == "own")
         self.main_edit.setFocus()
         cursor = self.main_edit.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)

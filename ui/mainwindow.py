@@ -39,6 +39,7 @@ from curator.types import ImportResult
 
 from . import errors
 from .accounts import PostsActions
+from .analytics import AnalyticsActions
 from .annotations import AnnotationPanel, reader_pane
 from .drafts import file_post_actions
 from .feeddialogs import FeedActions
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         # Posts → Queue…, the in-app scheduler (started by ui.app), notifications
         self.publishing = Publishing(self, start=False)
         self.planning = PlanningActions(self)  # Posts → Fill my week…, Posting slots…
+        self.analytics = AnalyticsActions(self)  # Posts → Analytics… (ui/analytics.py)
 
         self.changed.connect(self._on_changed)
         self.reload_sources()

@@ -45,6 +45,7 @@ from curator.planning import (
 from curator.types import Account, Post, Role
 
 from . import errors
+from .analytics import MixNudge
 from .feeddialogs import InlineStatus
 from .models import format_local
 from .scheduler import ScheduleDialog, first_words, queue_events, to_utc
@@ -153,6 +154,8 @@ class FillWeekDialog(QDialog):
         self.mix_label.setWordWrap(True)
         self.mix_label.setStyleSheet(_WARNING_STYLE)
         self.mix_label.hide()
+        # The queue is already too self-promotional and the proposal adds own content.
+        self.mix_nudge = MixNudge()
         self.status = InlineStatus()
 
         self.buttons = QDialogButtonBox()
@@ -175,6 +178,7 @@ class FillWeekDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.mix_label)
+        layout.addWidget(self.mix_nudge)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         self.range_label.setText(self.tr("Free slots from {start} to {end}").format(
@@ -255,6 +259,11 @@ class FillWeekDialog(QDialog):
         self._show_row()
         self._check_mix()
         self._update_enabled()
+        self._nudge()
+
+    def _nudge(self) -> None:
+        own = any(p.role is Role.OWN for p in self.checked_placements())
+        self.mix_nudge.check(self.core, own=own)
 
     # ---- rows ----------------------------------------------------------------------------
 
@@ -347,6 +356,7 @@ class FillWeekDialog(QDialog):
         if not self._filling and column == self.USE:
             self._check_mix()
             self._update_enabled()
+            self._nudge()
 
     # ---- edits ---------------------------------------------------------------------------
 

@@ -223,6 +223,10 @@ class QueueWindow(QWidget):
         self.shuffle_button.clicked.connect(lambda _c=False: self.shuffle())
         self.pause_button = QPushButton(self.tr("&Pause queue"))
         self.pause_button.clicked.connect(lambda _c=False: self.toggle_paused())
+        self.log_outcome_button = QPushButton(self.tr("&Log outcome…"))
+        self.log_outcome_button.setToolTip(self.tr(
+            "Something came of this post: a reply from a prospect, a meeting, a lead"))
+        self.log_outcome_button.clicked.connect(lambda _c=False: self.log_outcome())
         self.status = InlineStatus()
 
         top = QHBoxLayout()
@@ -235,8 +239,8 @@ class QueueWindow(QWidget):
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (self.share_next_button, self.retry_button, self.edit_button,
-                       self.cancel_button):
+        for button in (self.log_outcome_button, self.share_next_button, self.retry_button,
+                       self.edit_button, self.cancel_button):
             buttons.addWidget(button)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -470,6 +474,33 @@ class QueueWindow(QWidget):
         self.move_down_button.setEnabled(movable and post is not None and order[-1] != post.id)
         self.shuffle_button.setEnabled(len(order) > 1)
         self.detail.setHtml(self._detail_html(post) if post is not None else "")
+        out = post is not None and state is PostState.PUBLISHED and not post.server_scheduled
+        self.log_outcome_button.setEnabled(out)
+        if out and post is not None:
+            self._show_engagement(post)
+
+    def _show_engagement(self, post: Post) -> None:
+        """Below the details: the post's latest counts, outcomes and value (ui/analytics.py)."""
+        from .analytics import engagement_html, load_engagement
+
+        def loaded(found: tuple[Any, list[Any], float]) -> None:
+            shown = self.current_post()
+            if shown is not None and shown.id == post.id:  # the user may have moved on
+                self.detail.setHtml(self._detail_html(shown) + engagement_html(*found))
+
+        core, post_id = self.core, post.id
+        run_in_background(lambda: load_engagement(core, post_id), on_success=loaded,
+                          on_error=lambda _exc: None, parent=self)  # details stay as they are
+
+    def log_outcome(self) -> QWidget | None:
+        """Log what came of the selected published post (a lead, a meeting…)."""
+        from .analytics import open_outcome_dialog
+
+        post = self.current_post()
+        if post is None or post.state is not PostState.PUBLISHED or post.server_scheduled:
+            return None
+        return open_outcome_dialog(self.core, post, self,
+                                   on_logged=lambda _o: self._selection_changed())
 
     def _detail_html(self, post: Post) -> str:
         e = html.escape

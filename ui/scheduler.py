@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 MAX_WAIT_MS = 15 * 60_000  # the longest single wait: long timers drift, other processes queue
 PUBLISH_INTERVAL_MS = MAX_WAIT_MS  # the former polling interval's name (ui/queue.py passes it)
+METRICS_RETRY = timedelta(minutes=15)  # counts that could not be read wait this long
 WATCHDOG_MS = 60_000  # how often the wall clock is compared with the monotonic one
 CLOCK_JUMP_S = 5.0  # a disagreement beyond this is a sleep or a clock change
 RETRY_FLOOR_MS = 60_000  # a post a run left due is tried again after this, not in a loop
@@ -618,6 +619,9 @@ def _publish(core: Curator, now: datetime) -> list[tuple[PublishOutcome, Post | 
     # "hold": a post more than the grace late and never tried waits for the user's answer
     # (ui/overdue.py); the GUI never sends a week of missed posts in one burst.
     outcomes = core.publish_due(now, overdue="hold")
+    # Engagement counts due (1 h, 24 h, 7 d after publishing) ride along: a failure is a
+    # value in the snapshots, never an exception, and the next run asks again.
+    core.fetch_metrics(now=now)
     found: list[tuple[PublishOutcome, Post | None]] = []
     for outcome in outcomes:
         try:
@@ -638,8 +642,16 @@ class WakeUp:
 
 def next_wake_up(core: Curator, now: datetime) -> WakeUp:
     """Runs in the background: when the next post is due (the core leaves out the overdue
-    posts publish_due holds: they would wake us at once, in a loop) and which are held."""
-    return WakeUp(core.next_due_at(now), core.overdue_posts(now))
+    posts publish_due holds: they would wake us at once, in a loop), or the next engagement
+    counts, and which posts are held."""
+    due = core.next_due_at(now)
+    counts = core.next_metrics_due(now)
+    if counts is not None:
+        # Counts already due were asked for by the last run and failed: try again later,
+        # not in a loop.
+        counts = max(counts, now + METRICS_RETRY)
+        due = counts if due is None else min(due, counts)
+    return WakeUp(due, core.overdue_posts(now))
 
 
 class PublishScheduler(QObject):

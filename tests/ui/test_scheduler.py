@@ -532,3 +532,27 @@ def test_share_now_still_queues_for_now_and_runs_the_scheduler(qtbot, window, co
     assert [p["payload"]["text"] for p in server.posts.values()] == [
         "Ahora mismo: ¿quién paga la campaña?"]
     composer.close()
+
+
+def test_the_wake_up_also_serves_engagement_counts(core):
+    """1 h after publishing the counts are due: the timer wakes for them too, and counts that
+    are already due (a failed read) wait METRICS_RETRY rather than wake it in a loop."""
+    from ui.scheduler import METRICS_RETRY, next_wake_up
+
+    class Secrets:
+        def get(self, account_id, kind):
+            return None  # an unsigned webhook needs no secret
+
+    server = WebhookServer().start()
+    try:
+        core.add_account("webhook", name="Avisos", api_base=server.url)
+        at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+        post = core.queue_post(core.new_draft(text="Publicado hace un minuto").id, "Avisos", at)
+        core.publish_due(at + timedelta(seconds=30), secrets=Secrets())
+    finally:
+        server.stop()
+    published = core.get_post(post.id).published_at
+    now = published + timedelta(minutes=5)
+    assert next_wake_up(core, now).due_at == published + timedelta(hours=1)
+    late = published + timedelta(hours=2)  # the 1 h read never happened
+    assert next_wake_up(core, late).due_at == late + METRICS_RETRY
