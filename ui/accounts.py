@@ -1082,6 +1082,7 @@ class AccountsDialog(QDialog):
         self.verify_button.clicked.connect(lambda: self.verify())
         self.list.setItemDelegate(_StateDelegate(self.list))
         self.states_loaded = False
+        self._states_reads = 0  # the latest states read: older answers are dropped
         self._verifying = False
         self.verify_note = QLabel()
         self.verify_note.setWordWrap(True)
@@ -1130,15 +1131,18 @@ class AccountsDialog(QDialog):
         self.loaded = True
         self._update_enabled()
         self.states_loaded = False
-        core = self.core
+        self._states_reads += 1
+        core, read = self.core, self._states_reads
         run_in_background(
             lambda: account_states(core, accounts),
-            on_success=self._states_loaded,
+            on_success=lambda states: self._states_loaded(states, read),
             on_error=self._failed,
             parent=self,
         )
 
-    def _states_loaded(self, states: dict[int, AccountState]) -> None:
+    def _states_loaded(self, states: dict[int, AccountState], read: int | None = None) -> None:
+        if read is not None and read != self._states_reads:
+            return  # an older read, for the list as it was: the newer one is on its way
         texts = {
             RECONNECT: self.tr("reconnect needed"),
             EXPIRING: self.tr("sign-in expires soon"),
