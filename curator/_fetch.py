@@ -87,6 +87,30 @@ def check_url(url: str) -> str:
     return url
 
 
+def fetch_file(url: str, etag: str | None, max_bytes: int) -> Fetched:
+    """A local file:// URL (content packs on a shared folder), with the file's modification
+    time and size as its ETag, so an unchanged file is "not modified" like a 304."""
+    import os
+    from urllib.request import url2pathname
+
+    path = url2pathname(urlsplit(url).path)
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            tag = f'"{st.st_mtime_ns}-{st.st_size}"'
+            if etag == tag:
+                return Fetched(304, None, url, None, tag, None, None)
+            if st.st_size > max_bytes:
+                raise FetchError(f"The file is bigger than {max_bytes // (1024 * 1024)} MB.")
+            body = f.read(max_bytes + 1)
+    except OSError as e:
+        raise FetchError(f"Cannot read the file {path}: {e.strerror or e}.") from e
+    if len(body) > max_bytes:
+        raise FetchError(f"The file is bigger than {max_bytes // (1024 * 1024)} MB.")
+    return Fetched(200, body, url, None, tag, None, "application/feed+json"
+                   if path.lower().endswith(".json") else None)
+
+
 class Fetcher:
     """One requests.Session shared by all workers (connection pooling), a semaphore per host."""
 
@@ -130,6 +154,8 @@ class Fetcher:
             FetchError: network failure, timeout, too big, too many redirects.
             HTTPStatusError: 4xx/5xx answers (with Retry-After when given).
         """
+        if url.startswith("file:"):
+            return fetch_file(url, etag, self.settings.max_bytes)
         s = self.settings
         started = time.monotonic()
         headers = {}

@@ -168,6 +168,7 @@ class QueueEntry:
     thread: Sequence[str] = ()
     description: str | None = None
     thumbnail_url: str | None = None
+    approved_expires_at: datetime | None = None  # an approved item's expiry (held after it)
 
 
 @dataclass(frozen=True)
@@ -206,13 +207,13 @@ class Publisher:
                 cur = db.execute(
                     "INSERT INTO posts (draft_id, account_id, account_name, network, text, "
                     "link, title, description, thumbnail_url, language, thread, scheduled_at, "
-                    "state, next_attempt_at, idempotency_key, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)",
+                    "state, next_attempt_at, idempotency_key, created_at, approved_expires_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)",
                     (e.draft.id, e.account.id, e.account.name, e.account.network.value, e.text,
                      e.link, e.draft.item_title, e.description if e.link else None,
                      e.thumbnail_url if e.link else None, e.account.language,
                      json.dumps(list(e.thread), ensure_ascii=False), iso(at), iso(first),
-                     str(uuid.uuid4()), iso(now)))
+                     str(uuid.uuid4()), iso(now), iso(e.approved_expires_at)))
                 ids.append(int(cur.lastrowid or 0))
         return [self.get(post_id) for post_id in ids]
 
@@ -299,7 +300,8 @@ class Publisher:
         now = _aware(now, "time")
         rng = rng or random.Random()
         me = claimer_id()
-        outcomes = self._recover(now, me, account_for, connector_for)
+        outcomes = self._hold_expired(now)
+        outcomes += self._recover(now, me, account_for, connector_for)
         connectors: dict[int, Any] = {}
         while limit is None or len(outcomes) < limit:
             claimed = self._claim_next(now, me, overdue_grace)
@@ -308,6 +310,28 @@ class Publisher:
             outcomes.append(self._send(claimed, now, rng, account_for, connector_for,
                                        connectors))
         return outcomes
+
+    def _hold_expired(self, now: datetime) -> list[PublishOutcome]:
+        """Scheduled posts of approved content that expired since they were queued are held
+        (needs_attention, with the date): green-lit wording must not go out after its time.
+        The pack's current expiry wins (it may have been extended); the one copied when the
+        post was queued counts when the item is gone."""
+        expiry = ("COALESCE((SELECT ap.expires_at FROM drafts d JOIN approved ap "
+                  "ON ap.item_id = d.item_id WHERE d.id = posts.draft_id), approved_expires_at)")
+        held = []
+        with self.db.transaction() as db:
+            rows = db.execute(
+                f"SELECT id, account_name, {expiry} AS expires FROM posts "
+                f"WHERE state = 'scheduled' AND {expiry} <= ?", (iso(now),)).fetchall()
+            for row in rows:
+                when = from_iso(row["expires"])
+                error = (f"The approved content expired on {when:%Y-%m-%d %H:%M} UTC: it can "
+                         "no longer be published (cancel the post, or ask for a new date).")
+                db.execute("UPDATE posts SET state = 'needs_attention', last_error = ? "
+                           "WHERE id = ? AND state = 'scheduled'", (error, row["id"]))
+                held.append(PublishOutcome(row["id"], row["account_name"],
+                                           PostState.NEEDS_ATTENTION, error))
+        return held
 
     def _claim_next(self, now: datetime, me: str, overdue_grace: timedelta | None = None
                     ) -> _Claimed | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-VERSION = 8
+VERSION = 10
 
 # Dates are ISO 8601 UTC strings ("2024-06-01T12:00:00Z"): they sort as text and read well.
 SCHEMA = """
@@ -235,6 +235,49 @@ CREATE TABLE followers (
     source TEXT NOT NULL DEFAULT 'entered'
 );
 CREATE INDEX followers_by_account ON followers (account_id, counted_at, id);
+
+-- ---- approved content packs (v9) --------------------------------------------------------
+-- A subscription with role 'approved' is a content pack (curator/packs.py): its pack-level
+-- `_curator` facts, and the templates imported from it (so an update rewrites only those).
+CREATE TABLE packs (
+    feed_id INTEGER PRIMARY KEY REFERENCES feeds(id) ON DELETE CASCADE,
+    publisher TEXT,
+    version INTEGER NOT NULL DEFAULT 1,
+    template_ids TEXT NOT NULL DEFAULT '[]'  -- JSON array of templates.id
+);
+-- The `_curator` extension of one pack item: what may be said about it, where, until when.
+CREATE TABLE approved (
+    item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+    commentary TEXT NOT NULL DEFAULT '[]',  -- JSON array of [segment, text]
+    networks TEXT,                          -- JSON array; NULL: every network
+    expires_at TEXT,
+    disclaimer TEXT NOT NULL DEFAULT '',
+    hashtags TEXT NOT NULL DEFAULT '[]',
+    utm_campaign TEXT
+);
+-- The approved item's expiry when the post was queued: still holds should the item go.
+ALTER TABLE posts ADD COLUMN approved_expires_at TEXT;
+
+-- ---- watch words (v10) ------------------------------------------------------------------
+-- Named lists of words, phrases and /regular expressions/ (curator/watch.py); terms is a
+-- JSON array of the terms as the user wrote them.
+CREATE TABLE watch_lists (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    terms TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+-- Which term of which list an item matched: written at ingest for new items, and rewritten
+-- by a rematch when a list changes. Keyed by list first: a list's items page by that key.
+CREATE TABLE watch_matches (
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    list_id INTEGER NOT NULL REFERENCES watch_lists(id) ON DELETE CASCADE,
+    term TEXT NOT NULL,
+    PRIMARY KEY (list_id, item_id, term)
+) WITHOUT ROWID;
+-- Item.watched, the cascade from items, and "which lists match this item".
+CREATE INDEX watch_matches_by_item ON watch_matches (item_id, list_id);
 """
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -281,11 +324,20 @@ def _v6_scheduling(db: sqlite3.Connection) -> None:
 
 
 def _v7_analytics(db: sqlite3.Connection) -> None:
-    _run(db, _section("-- ---- analytics (v8)"))
+    _run(db, _section("-- ---- analytics (v8)", "-- ---- approved content packs (v9)"))
+
+
+def _v8_packs(db: sqlite3.Connection) -> None:
+    _run(db, _section("-- ---- approved content packs (v9)", "-- ---- watch words (v10)"))
+
+
+def _v9_watch(db: sqlite3.Connection) -> None:
+    _run(db, _section("-- ---- watch words (v10)"))
 
 
 # MIGRATIONS[n] upgrades a database at version n to n + 1.
 MIGRATIONS: dict[int, Migration] = {
     1: _v1_fetch_seconds, 2: _v2_hidden_index, 3: _v3_curation, 4: _v4_publishing,
-    5: _v5_network_options, 6: _v6_scheduling, 7: _v7_analytics,
+    5: _v5_network_options, 6: _v6_scheduling, 7: _v7_analytics, 8: _v8_packs,
+    9: _v9_watch,
 }

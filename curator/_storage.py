@@ -8,12 +8,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _schema
 from ._sqlite import Database, migrate, wrap_errors
 from .errors import FeedExistsError, FeedNotFoundError, InvalidSearchError, ItemNotFoundError
 from .types import Feed, Item, ItemPage, Role
+
+if TYPE_CHECKING:
+    from ._watch import Ingest
 
 
 def iso(d: datetime | None) -> str | None:
@@ -31,6 +34,7 @@ def from_iso(s: str | None) -> datetime | None:
 
 
 RANK_CANDIDATES = 2000  # a search ranks at most this many of the newest matches
+BUSY_LIST = 2000  # a watch list with this many matches pages by date (see _filters)
 
 
 class FeedForUpdate(NamedTuple):
@@ -73,6 +77,7 @@ class FeedSnapshot(NamedTuple):
     items: list[tuple[Any, ...]]  # items rows, flags included
     search: list[tuple[Any, ...]]  # items_fts rows: rowid, title, author, summary, content
     annotations: Sequence[tuple[Any, ...]] = ()  # item_id, note, commentary, updated_at
+    watch: Sequence[tuple[Any, ...]] = ()  # watch_matches rows: item_id, list_id, term
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ class ItemQuery:
     search: str | None = None  # also finds items by the user's note and commentary
     oldest_first: bool = False  # lists only: search results come best match first
     annotated: bool = False  # only items with a note or a commentary
+    watch_list_id: int | None = None  # only items matching this watch list
+    watched: bool = False  # only items matching some watch list
 
 
 _FEED_COLUMNS = """
@@ -101,7 +108,8 @@ _ITEM_COLUMNS = """
     i.published, i.updated, i.first_seen, i.summary, {content} AS content, i.read, i.starred,
     i.hidden, i.guid, i.sort_date, i.categories,
     EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id AND a.commentary != '')
-        AS has_commentary
+        AS has_commentary,
+    EXISTS (SELECT 1 FROM watch_matches w WHERE w.item_id = i.id) AS watched
 """
 
 
@@ -206,13 +214,16 @@ class Storage:
             annotations = [tuple(r) for r in db.execute(
                 "SELECT item_id, note, commentary, updated_at FROM annotations "
                 "WHERE item_id IN (SELECT id FROM items WHERE feed_id = ?)", (feed_id,))]
+            watch = [tuple(r) for r in db.execute(
+                "SELECT item_id, list_id, term FROM watch_matches "
+                "WHERE item_id IN (SELECT id FROM items WHERE feed_id = ?)", (feed_id,))]
             db.execute(
                 "DELETE FROM items_fts WHERE rowid IN (SELECT id FROM items WHERE feed_id = ?)",
                 (feed_id,),
             )
             _delete_annotation_search(db, feed_id)
             db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
-        return FeedSnapshot(dict(row), columns, items, search, annotations)
+        return FeedSnapshot(dict(row), columns, items, search, annotations, watch)
 
     def restore_feed(self, snapshot: FeedSnapshot) -> int:
         """Put back a feed deleted by delete_feed_keeping, with its items, flags and search
@@ -266,6 +277,12 @@ class Storage:
                            "VALUES (?,?,?,?)", notes)
             db.executemany("INSERT INTO annotations_fts (rowid, note, commentary) VALUES (?,?,?)",
                            [(item_id, note, commentary) for item_id, note, commentary, _ in notes])
+            # Matches of lists removed meanwhile are dropped (their list id is gone).
+            db.executemany(
+                "INSERT OR IGNORE INTO watch_matches (item_id, list_id, term) SELECT ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM watch_lists WHERE id = ?)",
+                [(new_ids[item_id], list_id, term, list_id)
+                 for item_id, list_id, term in snapshot.watch])
         return feed_id
 
     def feeds_for_update(self, ids: Iterable[int] | None = None) -> list[FeedForUpdate]:
@@ -286,9 +303,11 @@ class Storage:
     # ---- refresh results -----------------------------------------------------------------
 
     def store_entries(
-        self, db: sqlite3.Connection, feed_id: int, rows: Sequence[EntryRow], now: datetime
+        self, db: sqlite3.Connection, feed_id: int, rows: Sequence[EntryRow], now: datetime,
+        watch: Ingest | None = None,
     ) -> tuple[int, int]:
-        """Insert new entries, update changed ones (read/starred kept). Returns (new, updated)."""
+        """Insert new entries, update changed ones (read/starred kept). Returns (new, updated).
+        `watch`: the refresh's watch lists; new entries matching them are marked."""
         existing = {
             key: (item_id, digest)
             for key, item_id, digest in db.execute(
@@ -328,6 +347,9 @@ class Storage:
                     for i, r in zip(ids, new, strict=True)
                 ],
             )
+            if watch is not None:
+                watch.record(db, ((i, r.title, r.text_summary, r.text_content)
+                                  for i, r in zip(ids, new, strict=True)))
         if changed:
             db.executemany(
                 "UPDATE items SET guid=?, link=?, title=?, author=?, summary=?, content=?,"
@@ -368,7 +390,7 @@ class Storage:
         self, query: ItemQuery, limit: int = 50, cursor: str | None = None,
         with_content: bool = False,
     ) -> ItemPage:
-        where, params = _filters(query)
+        where, params = _filters(query, walk_dates=self._busy_watch_list(query.watch_list_id))
         columns = _ITEM_COLUMNS.format(content="i.content" if with_content else "NULL")
         if query.search:
             return self._search(query.search, where, params, columns, limit, cursor)
@@ -393,6 +415,16 @@ class Storage:
         rows = rows[:limit]
         resume = f"{rows[-1]['sort_date']}|{rows[-1]['id']}" if rows else cursor
         return ItemPage([_item(r) for r in rows], resume if more else None, resume)
+
+    def _busy_watch_list(self, list_id: int | None) -> bool:
+        """More than BUSY_LIST matches: walking items by date fills a page sooner than
+        reading (and sorting) every match. Counting stops there, so this stays cheap."""
+        if list_id is None:
+            return False
+        row = self.db.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM watch_matches WHERE list_id = ? LIMIT ?)",
+            (list_id, BUSY_LIST)).fetchone()
+        return bool(row[0] >= BUSY_LIST)
 
     def _search(
         self, text: str, where: list[str], params: list[Any], columns: str, limit: int,
@@ -600,7 +632,9 @@ def _delete_annotation_search(db: sqlite3.Connection, feed_id: int) -> None:
                "(SELECT id FROM items WHERE feed_id = ?))", (feed_id,))
 
 
-def _filters(q: ItemQuery) -> tuple[list[str], list[Any]]:
+def _filters(q: ItemQuery, walk_dates: bool = False) -> tuple[list[str], list[Any]]:
+    """SQL conditions on items i (and feeds f). walk_dates: the caller reads a page in date
+    order, and the watch list (if any) is busy enough to fill it quickly that way."""
     where: list[str] = []
     params: list[Any] = []
     if q.feed_id is not None:
@@ -628,6 +662,19 @@ def _filters(q: ItemQuery) -> tuple[list[str], list[Any]]:
         where.append("i.starred = 1")
     if q.annotated:
         where.append("i.id IN (SELECT item_id FROM annotations)")
+    if q.watch_list_id is not None:
+        if walk_dates:
+            # A probe of the (list_id, item_id) key per item walked by date: a page of a
+            # busy list stops after a few hundred items.
+            where.append("EXISTS (SELECT 1 FROM watch_matches w WHERE w.list_id = ? "
+                         "AND w.item_id = i.id)")
+        else:
+            # The list's matches drive the query: a quiet list (or a count) never walks
+            # every item (a rare term's page took 85 ms at 100k items by walking dates).
+            where.append("i.id IN (SELECT item_id FROM watch_matches WHERE list_id = ?)")
+        params.append(q.watch_list_id)
+    if q.watched:
+        where.append("EXISTS (SELECT 1 FROM watch_matches w WHERE w.item_id = i.id)")
     if q.hidden_only:
         where.append("i.hidden = 1")
     elif not q.include_hidden:
@@ -656,4 +703,5 @@ def _item(r: sqlite3.Row) -> Item:
         starred=bool(r["starred"]), hidden=bool(r["hidden"]), guid=r["guid"],
         has_commentary=bool(r["has_commentary"]),
         categories=json.loads(r["categories"]) if r["categories"] else [],
+        watched=bool(r["watched"]),
     )

@@ -15,11 +15,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from . import packs
 from ._fetch import Fetched, Fetcher, HTTPStatusError, parse_retry_after
 from ._parser import parse_feed
 from ._sanitize import Sanitizer, plain, sanitized_to_text
 from ._storage import EntryRow, FeedForUpdate, Storage, iso
 from ._types import ParsedEntry, ParsedFeed
+from ._watch import Ingest
 from .errors import CuratorError
 from .types import FeedOutcome, Outcome, RefreshResult
 
@@ -40,6 +42,7 @@ class Retrieved(NamedTuple):
     rows: list[EntryRow]
     error: CuratorError | None
     seconds: float
+    pack: packs.Pack | packs.PackError | None = None  # a content pack's `_curator` facts
 
 
 # ---- pure decisions --------------------------------------------------------------------------
@@ -142,18 +145,21 @@ def retrieve(fetcher: Fetcher, feed: FeedForUpdate) -> Retrieved:
     fetched = parsed = None
     rows: list[EntryRow] = []
     error: CuratorError | None = None
+    pack = None
     try:
         fetched = fetcher.fetch(feed.url, feed.etag, feed.last_modified)
         if fetched.status == 200 and fetched.body is not None:
             with _CPU_SLOTS:
                 parsed = parse_feed(fetched.body, fetched.url, fetched.content_type)
                 rows = entry_rows(parsed, fetched.url)
+                if parsed.parser == "jsonfeed" and packs.is_pack_document(fetched.body):
+                    pack = packs.read_for_refresh(fetched.body)
             fetched = replace(fetched, body=None)  # the rows are all we keep
     except CuratorError as e:
         error = e
     except Exception as e:  # a parser bug on one hostile feed must not stop the others
         error = CuratorError(f"Unexpected error reading the feed: {type(e).__name__}: {e}"[:300])
-    return Retrieved(feed, fetched, parsed, rows, error, time.monotonic() - started)
+    return Retrieved(feed, fetched, parsed, rows, error, time.monotonic() - started, pack)
 
 
 def run_refresh(
@@ -170,6 +176,7 @@ def run_refresh(
     total = len(feeds)
     pending: list[Retrieved] = []
     last_commit = time.monotonic()
+    watch = Ingest.load(storage.db.conn)  # the watch lists, compiled once for this refresh
 
     def report(outcome: FeedOutcome) -> None:
         outcomes.append(outcome)
@@ -183,7 +190,7 @@ def run_refresh(
         batch = list(pending)
         pending.clear()
         with storage.db.transaction() as db:
-            done = [store_one(storage, db, r, now()) for r in batch]
+            done = [store_one(storage, db, r, now(), watch) for r in batch]
         last_commit = time.monotonic()
         for outcome in done:
             report(outcome)
@@ -208,7 +215,8 @@ def run_refresh(
                 break
     flush()
     return RefreshResult(outcomes, time.monotonic() - started,
-                         cancelled=bool(cancel is not None and cancel.is_set()))
+                         cancelled=bool(cancel is not None and cancel.is_set()),
+                         mentions=watch.mentions() if watch is not None else {})
 
 
 def _parallel(
@@ -276,10 +284,16 @@ def _interleave_hosts(feeds: list[FeedForUpdate]) -> list[FeedForUpdate]:
     return out
 
 
-def store_one(storage: Storage, db, r: Retrieved, now: datetime) -> FeedOutcome:  # type: ignore[no-untyped-def]
+def store_one(storage: Storage, db, r: Retrieved, now: datetime,  # type: ignore[no-untyped-def]
+              watch: Ingest | None = None) -> FeedOutcome:
     feed = r.feed
     now_s = iso(now)
     moved = None
+    if r.error is None and r.fetched is not None and r.fetched.status == 200:
+        # A content pack is re-validated: a bad new version fails, keeping the old items.
+        problem = packs.refresh_problem(db, feed.id, r.pack)
+        if problem is not None:
+            r = r._replace(error=problem)
     if r.error is not None:
         count = feed.error_count + 1
         retry_after = (parse_retry_after(r.error.retry_after, now)
@@ -309,7 +323,9 @@ def store_one(storage: Storage, db, r: Retrieved, now: datetime) -> FeedOutcome:
                            seconds=r.seconds)
     parsed = r.parsed
     assert parsed is not None
-    new, changed = storage.store_entries(db, feed.id, r.rows, now)
+    new, changed = storage.store_entries(db, feed.id, r.rows, now, watch)
+    if isinstance(r.pack, packs.Pack) and packs.is_pack_feed(db, feed.id):
+        packs.store_pack(db, feed.id, r.pack, now)
     state.update(etag=fetched.etag, last_modified=fetched.last_modified)
     # Compare what is stored (plain title, absolute http(s) URL), else every fetch rewrites them.
     title, site_url = plain(parsed.title), _absolute(parsed.site_url, fetched.url)

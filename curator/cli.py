@@ -129,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     _scheduling_parser(sub, common)
     _plan_parser(sub, common)
     _analytics_parser(sub, common)
+    _watch_parser(sub, common)
+    _packs_parser(sub, common)
     return p
 
 
@@ -220,6 +222,8 @@ def _item_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", action="store_true", help="only hidden items")
     p.add_argument("--annotated", action="store_true",
                    help="only items with a note or a commentary")
+    p.add_argument("--watched", action="store_true", help="only items matching a watch list")
+    p.add_argument("--watch", metavar="LIST", help="only items matching this watch list")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -353,7 +357,8 @@ def refresh(app, args) -> int:  # type: ignore[no-untyped-def]
     _emit(args, data, f"Refreshed {len(result.feeds)} feeds in {result.seconds:.1f} s: "
                       f"{data['ok']} ok, {data['not_modified']} not modified, "
                       f"{data['failed']} failed, {data['skipped']} skipped; "
-                      f"{data['new_items']} new items.")
+                      f"{data['new_items']} new items."
+                      + _mentions_text(result.mentions))
     return 0
 
 
@@ -367,6 +372,9 @@ def _query(app, args):  # type: ignore[no-untyped-def]
         unread=args.unread, starred=args.starred, hidden_only=args.hidden,
         search=getattr(args, "search", None), annotated=args.annotated,
         oldest_first=getattr(args, "oldest_first", False),
+        watched=getattr(args, "watched", False),
+        watch_list_id=app.get_watch_list(args.watch).id if getattr(args, "watch", None)
+        else None,
     )
 
 
@@ -476,7 +484,8 @@ def drafts_new(app, args) -> int:  # type: ignore[no-untyped-def]
     text = args.text if args.text is not None else (
         _read_text(args.text_file) if args.text_file is not None else None)
     template = app.get_template(args.template) if args.template else None
-    if text is None and template is None:
+    approved = app.approved_content(args.item) if args.item is not None else None
+    if text is None and template is None and approved is None:  # approved: its suggestion
         raise CuratorError("Give the draft's text with --text or --text-file, or a --template "
                            "to fill in.")
     draft = app.new_draft(item_id=args.item, text=text or "",
@@ -485,7 +494,8 @@ def drafts_new(app, args) -> int:  # type: ignore[no-untyped-def]
         from .compose import item_fields, render_template
 
         note = app.annotation(args.item) if args.item is not None else None
-        values = {**item_fields(draft), "commentary": note.commentary if note else "",
+        # draft.text: an approved item's suggested commentary ("" for any other item)
+        values = {**item_fields(draft), "commentary": note.commentary if note else draft.text,
                   "quote": "", "hashtags": ""}
         app.save_draft_text(draft.id, render_template(template.body, values))
         draft = app.get_draft(draft.id)
@@ -1575,4 +1585,289 @@ _HANDLERS.update({
     ("followers", "fetch"): followers_fetch,
     ("mix", "show"): mix_show,
     ("mix", "target"): mix_target,
+})
+
+
+# ---- watch words ------------------------------------------------------------------------------
+
+
+def _watch_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    w = sub.add_parser("watch", parents=[common],
+                       help="watch lists: words, phrases or /regexes/ to spot in every feed")
+    wsub = w.add_subparsers(dest="action", metavar="ACTION", required=True)
+    terms_help = ('words or "phrases" (case and accents ignored, whole words), or '
+                  "/regular expressions/")
+    wa = wsub.add_parser("add", parents=[common],
+                         help="create a list and mark the stored items that match it")
+    wa.add_argument("name")
+    wa.add_argument("terms", nargs="+", metavar="TERM", help=terms_help)
+    wsub.add_parser("list", parents=[common], help="the lists, their terms and unread matches")
+    we = wsub.add_parser("edit", parents=[common],
+                         help="rename a list or change its terms (stored items are rematched)")
+    we.add_argument("name", metavar="LIST", help="list name or id")
+    we.add_argument("--terms", nargs="+", metavar="TERM", help="replace every term; " + terms_help)
+    we.add_argument("--add", nargs="+", metavar="TERM", help="add terms")
+    we.add_argument("--drop", nargs="+", metavar="TERM", help="remove terms (as written)")
+    we.add_argument("--name", dest="new_name", metavar="NAME", help="rename the list")
+    wr = wsub.add_parser("remove", parents=[common], help="delete a list (items stay)")
+    wr.add_argument("name", metavar="LIST", help="list name or id")
+    wi = wsub.add_parser("items", parents=[common], help="items matching a list, newest first")
+    wi.add_argument("name", metavar="LIST", help="list name or id")
+    wi.add_argument("--unread", action="store_true")
+    wi.add_argument("--limit", type=int, default=50)
+    wi.add_argument("--cursor", help="continue after a previous page (printed with --json)")
+    wm = wsub.add_parser("rematch", parents=[common],
+                         help="match the stored items again (one list, or every list)")
+    wm.add_argument("name", nargs="?", metavar="LIST", help="list name or id (default: all)")
+
+
+def _mentions_text(mentions: dict[str, int]) -> str:
+    if not mentions:
+        return ""
+    return " Mentions: " + ", ".join(f"{name} {n}" for name, n in mentions.items()) + "."
+
+
+def _watch_line(lst: Any, unread: int) -> str:
+    return f"{lst.id:>4}  {unread:>5} unread  {lst.name}: " + ", ".join(lst.terms)
+
+
+def watch_add(app, args) -> int:  # type: ignore[no-untyped-def]
+    lst = app.add_watch_list(args.name, args.terms)
+    unread = app.watch_counts().get(lst.id, 0)
+    total = app.count_items(_watch_query(lst.id))
+    _emit(args, lst.to_json() | {"unread": unread, "items": total},
+          f"Watch list {lst.name} [id {lst.id}]: {len(lst.terms)} terms; {total} stored items "
+          f"match ({unread} unread).")
+    return 0
+
+
+def _watch_query(list_id: int, unread: bool = False) -> Any:
+    from ._storage import ItemQuery
+
+    return ItemQuery(watch_list_id=list_id, unread=unread)
+
+
+def watch_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    lists, counts = app.list_watch_lists(), app.watch_counts()
+    if args.json:
+        _emit(args, [lst.to_json() | {"unread": counts.get(lst.id, 0)} for lst in lists])
+        return 0
+    if not lists:
+        print('No watch lists yet. Add one with: curator watch add NAME TERM... '
+              '(e.g. curator watch add Competidores Telefónica "Banco Santander")')
+    for lst in lists:
+        print(_watch_line(lst, counts.get(lst.id, 0)))
+    return 0
+
+
+def watch_edit(app, args) -> int:  # type: ignore[no-untyped-def]
+    from .errors import CuratorError
+
+    if args.terms is None and args.add is None and args.drop is None and args.new_name is None:
+        raise CuratorError("Nothing to change: give --terms, --add, --drop or --name.")
+    lst = app.get_watch_list(args.name)
+    terms = list(args.terms) if args.terms is not None else list(lst.terms)
+    terms += [t for t in args.add or () if t not in terms]
+    for t in args.drop or ():
+        if t.strip() not in terms:
+            raise CuratorError(f"The list {lst.name} has no term {t!r}.")
+        terms.remove(t.strip())
+    lst = app.update_watch_list(lst.id, name=args.new_name, terms=terms)
+    unread = app.watch_counts().get(lst.id, 0)
+    _emit(args, lst.to_json() | {"unread": unread},
+          f"Updated watch list {lst.name} [id {lst.id}]: " + ", ".join(lst.terms)
+          + f" ({unread} unread).")
+    return 0
+
+
+def watch_remove(app, args) -> int:  # type: ignore[no-untyped-def]
+    lst = app.remove_watch_list(args.name)
+    _emit(args, lst.to_json(), f"Removed watch list {lst.name}; its items stay.")
+    return 0
+
+
+def watch_items(app, args) -> int:  # type: ignore[no-untyped-def]
+    from .errors import CuratorError
+
+    if args.limit < 1:
+        raise CuratorError("--limit must be at least 1.")
+    lst = app.get_watch_list(args.name)
+    page = app.list_items(_watch_query(lst.id, args.unread), limit=args.limit,
+                          cursor=args.cursor)
+    if args.json:
+        _emit(args, [it.to_json() | {"watch": [m.to_json() for m in app.watch_matches(it.id)
+                                                if m.list_id == lst.id]}
+                     for it in page.items])
+        if page.next_cursor:
+            print(f"next cursor: {page.next_cursor}", file=sys.stderr)
+        return 0
+    if not page.items:
+        print(f"No items match {lst.name}.")
+    for it in page.items:
+        terms = ", ".join(m.term for m in app.watch_matches(it.id) if m.list_id == lst.id)
+        flags = ("*" if it.starred else " ") + ("N" if not it.read else " ")
+        print(f"{it.id:>7} {flags} {_local(it.date)}  {(it.feed_title or '')[:24]:<24}  "
+              f"{it.title or '(untitled)'}  [{terms}]")
+    if page.next_cursor:
+        print(f"More: --cursor '{page.next_cursor}'")
+    return 0
+
+
+def watch_rematch(app, args) -> int:  # type: ignore[no-untyped-def]
+    n = app.rematch(args.name)
+    what = app.get_watch_list(args.name).name if args.name else "the watch lists"
+    _emit(args, {"items": n}, f"{n} stored items match {what}.")
+    return 0
+
+
+_HANDLERS.update({
+    ("watch", "add"): watch_add,
+    ("watch", "list"): watch_list,
+    ("watch", "edit"): watch_edit,
+    ("watch", "remove"): watch_remove,
+    ("watch", "items"): watch_items,
+    ("watch", "rematch"): watch_rematch,
+})
+
+
+# ---- approved content packs -------------------------------------------------------------------
+
+
+def _packs_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    pk = sub.add_parser("packs", parents=[common],
+                        help="approved content packs: green-lit items, wording and disclaimer")
+    psub = pk.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ps = psub.add_parser("subscribe", parents=[common],
+                         help="subscribe to a pack at a URL or a local file path")
+    ps.add_argument("url", metavar="URL|PATH")
+    ps.add_argument("--folder")
+    pv = psub.add_parser("validate", parents=[common],
+                         help="check a pack file against docs/content-pack.md (stores nothing)")
+    pv.add_argument("file", metavar="FILE", help="the pack ('-' for standard input)")
+    psub.add_parser("list", parents=[common], help="the subscribed packs")
+    pe = psub.add_parser("export", parents=[common],
+                         help="write stored items as a pack, for others to subscribe to")
+    pe.add_argument("--item", type=int, action="append", metavar="ID", dest="items",
+                    help="an item to include (repeat for more)")
+    pe.add_argument("--commentary", action="append", metavar="TEXT",
+                    help="suggested commentary for every item (repeat for more)")
+    pe.add_argument("--segment-commentary", nargs=2, action="append",
+                    metavar=("SEGMENT", "TEXT"), help="suggested commentary for one segment")
+    pe.add_argument("--expires", metavar="ISO", help="expiry, e.g. 2025-06-30T23:59:00+02:00")
+    pe.add_argument("--disclaimer", default="", help="mandatory disclaimer")
+    pe.add_argument("--networks", metavar="x,linkedin",
+                    help="networks it may be shared on (default: all)")
+    pe.add_argument("--hashtags", metavar="a,b", help="hashtags to add")
+    pe.add_argument("--utm-campaign", help="UTM campaign of the links")
+    pe.add_argument("--template", action="append", metavar="NAME|ID", dest="templates",
+                    help="a stored template to include (repeat for more)")
+    pe.add_argument("--title", help="the pack's title")
+    pe.add_argument("--publisher", help="your team's name")
+    pe.add_argument("--from-json", metavar="SPEC.json",
+                    help="many items at once (format in docs/content-pack.md)")
+    pe.add_argument("--out", required=True, metavar="FILE|FOLDER", help="where to write it")
+
+
+def _split_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _expiry(value: str | None) -> datetime | None:
+    from .errors import CuratorError
+
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise CuratorError(f"Cannot read the expiry {value!r}: write an ISO 8601 time like "
+                           "2025-06-30T23:59:00+02:00.") from None
+    if when.tzinfo is None:
+        raise CuratorError("The expiry needs a time zone (for example 2025-06-30T23:59+02:00).")
+    return when
+
+
+def _pack_line(info: Any) -> str:
+    expired = f", {info.expired} expired" if info.expired else ""
+    return (f"{info.feed_id:>4}  {info.title or '-'}  ({info.publisher or 'no publisher'}; "
+            f"{info.items} items{expired}, {info.templates} templates)  {info.url}")
+
+
+def packs_subscribe(app, args) -> int:  # type: ignore[no-untyped-def]
+    res = app.subscribe_pack(args.url, folder=args.folder)
+    _emit(args, res.feed.to_json() | {"new_items": res.new_items},
+          f"Subscribed to the pack {res.feed.title or res.feed.url} [id {res.feed.id}]: "
+          f"{res.new_items} approved items.")
+    return 0
+
+
+def packs_validate(app, args) -> int:  # type: ignore[no-untyped-def]
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    info = app.validate_pack(data)
+    _emit(args, info.to_json() | {"valid": True},
+          f"Valid pack: {info.title} ({info.publisher or 'no publisher'}; {info.items} items, "
+          f"{info.templates} templates).")
+    return 0
+
+
+def packs_list(app, args) -> int:  # type: ignore[no-untyped-def]
+    found = app.list_packs()
+    if args.json:
+        _emit(args, [p.to_json() for p in found])
+    elif not found:
+        print("No packs yet. Subscribe with: curator packs subscribe URL|PATH")
+    for info in [] if args.json else found:
+        print(_pack_line(info))
+    return 0
+
+
+def packs_export(app, args) -> int:  # type: ignore[no-untyped-def]
+    from .errors import CuratorError
+    from .types import PackItemSpec
+
+    spec: dict[str, Any] = {}
+    if args.from_json:
+        try:
+            spec = json.loads(Path(args.from_json).read_text("utf-8"))
+        except ValueError as e:
+            raise CuratorError(f"{args.from_json} is not valid JSON ({e}).") from None
+        if not isinstance(spec, dict) or not isinstance(spec.get("items", []), list):
+            raise CuratorError(f"{args.from_json} must be an object with a list of items.")
+    commentary = [("", t) for t in args.commentary or ()]
+    commentary += [(seg, t) for seg, t in args.segment_commentary or ()]
+    shared = {"commentary": commentary, "networks": _split_list(args.networks),
+              "expires_at": _expiry(args.expires), "disclaimer": args.disclaimer,
+              "hashtags": tuple(_split_list(args.hashtags) or ()),
+              "utm_campaign": args.utm_campaign}
+    items = [PackItemSpec(item_id, **shared) for item_id in args.items or ()]
+    for n, raw in enumerate(spec.get("items", []), 1):
+        if not isinstance(raw, dict) or not isinstance(raw.get("item_id"), int):
+            raise CuratorError(f"{args.from_json}: item {n} needs an integer item_id.")
+        items.append(PackItemSpec(
+            raw["item_id"],
+            commentary=[(c.get("segment", ""), c["text"]) if isinstance(c, dict) else ("", c)
+                        for c in raw.get("commentary", [])] or commentary,
+            networks=raw.get("networks", shared["networks"]),
+            expires_at=_expiry(raw["expires"]) if raw.get("expires") else shared["expires_at"],
+            disclaimer=raw.get("disclaimer", args.disclaimer),
+            hashtags=tuple(raw.get("hashtags", shared["hashtags"])),
+            utm_campaign=raw.get("utm_campaign", args.utm_campaign)))
+    title = args.title or spec.get("title")
+    if not title:
+        raise CuratorError("Give the pack a title with --title.")
+    count = app.export_pack(items, args.out, title=title,
+                            publisher=args.publisher or spec.get("publisher"),
+                            templates=list(args.templates or spec.get("templates", [])))
+    _emit(args, {"items": count, "out": args.out},
+          f"Wrote a pack of {count} items to {args.out}.")
+    return 0
+
+
+_HANDLERS.update({
+    ("packs", "subscribe"): packs_subscribe,
+    ("packs", "validate"): packs_validate,
+    ("packs", "list"): packs_list,
+    ("packs", "export"): packs_export,
 })

@@ -20,6 +20,7 @@ from ._publishing import Publisher, QueueEntry
 from ._sanitize import plain
 from ._scheduling import Scheduler
 from ._storage import FeedSnapshot, ItemQuery, Storage
+from ._watch import Ingest, WatchStore
 from .errors import (
     CuratorError,
     FeedError,
@@ -35,6 +36,7 @@ from .types import (
     Account,
     AddFeedResult,
     Annotation,
+    ApprovedContent,
     ContentMix,
     Draft,
     Feed,
@@ -45,6 +47,8 @@ from .types import (
     ItemPage,
     MetricsSnapshot,
     Network,
+    PackInfo,
+    PackItemSpec,
     Post,
     PostOutcome,
     PublishOutcome,
@@ -55,6 +59,8 @@ from .types import (
     Stats,
     Template,
     Variant,
+    WatchList,
+    WatchMatch,
     WhatIf,
 )
 
@@ -122,6 +128,7 @@ class Curator:
         self._publisher: Publisher | None = None
         self._scheduler: Scheduler | None = None
         self._analytics: AnalyticsStore | None = None
+        self._watch = WatchStore(self.storage.db, lambda: self.now())  # no I/O until used
 
     def close(self) -> None:
         if self._fetcher:
@@ -164,6 +171,8 @@ class Curator:
         from ._fetch import HTTPStatusError
 
         role = Role.parse(role) if isinstance(role, str) else role
+        if role is Role.APPROVED:  # a content pack: validated before anything is stored
+            return self.subscribe_pack(url, folder=folder)
         url = check_url(url)
         folder = _clean_folder(folder)
         self._refuse_existing(url)
@@ -212,7 +221,9 @@ class Curator:
         retrieved = _update.Retrieved(feed, fetched, parsed,
                                       _update.entry_rows(parsed, fetched.url), None, 0.0)
         with self.storage.db.transaction() as db:
-            outcome = _update.store_one(self.storage, db, retrieved, self.now())
+            # The first items are matched against the watch lists too.
+            outcome = _update.store_one(self.storage, db, retrieved, self.now(),
+                                        Ingest.load(db))
         return AddFeedResult(self.storage.get_feed(feed_id), discovered_from, outcome.new_items)
 
     def _refuse_existing(self, url: str) -> None:
@@ -420,7 +431,8 @@ class Curator:
                     f.id, f.url, _update.Outcome.SKIPPED, error=f.last_error,
                     next_retry_at=f.next_retry_at))
         result = _update.run_refresh(self.storage, self.fetcher, due, self.now, progress, cancel)
-        return RefreshResult(result.feeds + skipped, result.seconds, result.cancelled)
+        return RefreshResult(result.feeds + skipped, result.seconds, result.cancelled,
+                             mentions=result.mentions)
 
     # ---- items ---------------------------------------------------------------------------
 
@@ -454,6 +466,61 @@ class Curator:
 
     def count_items(self, query: ItemQuery | None = None) -> int:
         return self.storage.count_items(query or ItemQuery())
+
+    # ---- watch words ---------------------------------------------------------------------
+
+    @property
+    def watch_store(self) -> WatchStore:
+        return self._watch
+
+    def add_watch_list(self, name: str, terms: Sequence[str]) -> WatchList:
+        """A named list of words, phrases and /regular expressions/, matched against the
+        stored items at once (rematch) and against new items at every refresh.
+
+        Raises:
+            WatchTermError: a term is empty or a regex that does not compile (named).
+            WatchListExistsError: another list has that name.
+        """
+        watch_list = self.watch_store.add(name, terms)
+        self.watch_store.rematch(watch_list.id)
+        return watch_list
+
+    def update_watch_list(self, watch_list: int | str, *, name: str | None = None,
+                          terms: Sequence[str] | None = None) -> WatchList:
+        """Rename a list and/or replace its terms; new terms are matched over the stored items.
+
+        Raises:
+            WatchListNotFoundError, WatchTermError, WatchListExistsError.
+        """
+        updated, changed = self.watch_store.update(watch_list, name=name, terms=terms)
+        if changed:
+            self.watch_store.rematch(updated.id)
+        return updated
+
+    def remove_watch_list(self, watch_list: int | str) -> WatchList:
+        """Raises WatchListNotFoundError."""
+        return self.watch_store.remove(watch_list)
+
+    def get_watch_list(self, watch_list: int | str) -> WatchList:
+        """By id or name (case-insensitive). Raises WatchListNotFoundError."""
+        return self.watch_store.get(watch_list)
+
+    def list_watch_lists(self) -> list[WatchList]:
+        return self.watch_store.lists()
+
+    def watch_counts(self) -> dict[int, int]:
+        """List id -> unread items matching it (for the sidebar); 0 for a quiet list."""
+        return self.watch_store.counts()
+
+    def watch_matches(self, item_id: int) -> list[WatchMatch]:
+        """The lists (and terms) an item matches, by list name."""
+        return self.watch_store.matches(item_id)
+
+    def rematch(self, watch_list: int | str | None = None) -> int:
+        """Match the stored items again against one list (None: every list); returns how many
+        items match. Runs by itself when a list is added or its terms change."""
+        list_id = self.watch_store.get(watch_list).id if watch_list is not None else None
+        return self.watch_store.rematch(list_id)
 
     # ---- annotations ---------------------------------------------------------------------
 
@@ -671,14 +738,24 @@ class Curator:
     # ---- drafts --------------------------------------------------------------------------
 
     def new_draft(
-        self, *, item_id: int | None = None, text: str = "", template_id: int | None = None
+        self, *, item_id: int | None = None, text: str = "", template_id: int | None = None,
+        segment: str | None = None, account: int | str | None = None,
     ) -> Draft:
         """Start a draft, blank or about an item: the item's link, title, source, author and
-        its feed's role now are copied into the draft (they stay if the item goes).
+        its feed's role now are copied into the draft (they stay if the item goes). Without
+        `text`, an approved item's draft starts from its suggested commentary: `segment`'s
+        (default: the segment of `account`'s default template), else the first.
 
         Raises:
             ItemNotFoundError, TemplateNotFoundError
         """
+        if item_id is not None and not text:
+            approved = self.approved_content(item_id)
+            if approved is not None:
+                if segment is None and account is not None:
+                    template = self.curation.get_account(account).default_template_id
+                    segment = self.get_template(template).segment if template else None
+                text = approved.suggested(segment)
         return self.curation.new_draft(item_id, text, template_id)
 
     def save_draft_text(self, draft_id: int, text: str) -> None:
@@ -758,6 +835,133 @@ class Curator:
         """Erase drafts deleted more than `older_than` ago. Returns how many."""
         return self.curation.purge_deleted_drafts(older_than)
 
+    # ---- approved content packs (curator.packs) -------------------------------------------
+
+    def validate_pack(self, data: bytes) -> PackInfo:
+        """Check a content pack (docs/content-pack.md) without storing anything.
+
+        Raises:
+            PackError: one sentence naming the item and the field, e.g. 'item 3 (id
+                "q4-report"): _curator.expires: not an RFC 3339 date ...'.
+        """
+        from . import packs
+
+        return packs.read_pack(data).info()
+
+    def subscribe_pack(self, url_or_path: str, *, folder: str | None = None) -> AddFeedResult:
+        """Subscribe to an approved content pack at a URL or a local file path (file:// too),
+        with role approved. The pack is validated before anything is stored: a bad pack
+        stores nothing. Refreshes validate it again; a bad update keeps the old items.
+
+        Raises:
+            InvalidFeedURLError, FeedExistsError, FetchError, PackError, ParseError
+        """
+        from . import packs
+        from ._watch import Ingest
+
+        url = _pack_url(url_or_path)
+        folder = _clean_folder(folder)
+        self._refuse_existing(url)
+        fetched = self.fetcher.fetch(url)
+        body = fetched.body or b""
+        try:
+            pack = packs.read_pack(body)
+        except packs.PackError as e:
+            raise packs.PackError(f"{url_or_path} is not a valid content pack: {e}") from None
+        parsed = parse_feed(body, fetched.url, "application/feed+json")
+        final_url = fetched.permanent_url or url
+        self._refuse_existing(final_url)
+        feed_id = self.storage.add_feed(
+            final_url, title=plain(parsed.title),
+            site_url=_update._absolute(parsed.site_url, fetched.url), role=Role.APPROVED,
+            folder=folder, now=self.now())
+        feed = self.storage.feeds_for_update([feed_id])[0]
+        retrieved = _update.Retrieved(feed, fetched, parsed,
+                                      _update.entry_rows(parsed, fetched.url), None, 0.0, pack)
+        try:
+            with self.storage.db.transaction() as db:
+                outcome = _update.store_one(self.storage, db, retrieved, self.now(),
+                                            Ingest.load(db))
+        except BaseException:
+            self.storage.delete_feed(feed_id)  # nothing half-imported
+            raise
+        return AddFeedResult(self.storage.get_feed(feed_id), None, outcome.new_items)
+
+    def approved_content(self, item_id: int) -> ApprovedContent | None:
+        """An approved pack item's suggested commentary, networks, expiry and disclaimer;
+        None for any other item."""
+        from . import packs
+
+        return packs.approved_content(self.storage.db.conn, item_id)
+
+    def list_packs(self) -> list[PackInfo]:
+        """The subscribed content packs, with their item, template and expired counts."""
+        from . import packs
+
+        return packs.subscribed_packs(self.storage.db.conn, self.now())
+
+    def export_pack(
+        self,
+        items: Sequence[PackItemSpec],
+        path: Path | str,
+        *,
+        title: str,
+        publisher: str | None = None,
+        templates: Sequence[Template | int | str] = (),
+        home_page_url: str | None = None,
+        feed_url: str | None = None,
+        description: str | None = None,
+    ) -> int:
+        """Write a content pack of stored items, with their suggested commentary, networks,
+        expiry and disclaimer, and approved templates, to a file (or a folder: then
+        <title>.json in it). The pack is validated before it is written; the file is
+        replaced whole. Returns how many items it holds.
+
+        Raises:
+            ItemNotFoundError, TemplateNotFoundError, PackError, CuratorError (cannot write)
+        """
+        from . import packs
+
+        if not items:
+            raise CuratorError("Choose at least one item to put in the pack.")
+        if not title.strip():
+            raise packs.PackError("The pack needs a title.")
+        entries = []
+        for spec in items:
+            item = self.storage.get_item(spec.item_id)
+            entry: dict[str, Any] = {"id": item.guid or item.link or f"curator:{item.id}"}
+            for key, value in (("url", item.link), ("title", item.title),
+                               ("content_html", item.content or item.summary),
+                               ("summary", plain(item.summary) if item.summary else None),
+                               ("date_published", _iso_z(item.published) or None)):
+                if value:
+                    entry[key] = value
+            if "content_html" not in entry:
+                entry["content_text"] = item.title or ""
+            if item.author:
+                entry["authors"] = [{"name": item.author}]
+            if item.categories:
+                entry["tags"] = list(item.categories)
+            entry["_curator"] = packs.item_extension(
+                spec.commentary, spec.networks, spec.expires_at, spec.disclaimer,
+                spec.hashtags, spec.utm_campaign)
+            entries.append(entry)
+        chosen = [t if isinstance(t, Template) else self.get_template(t) for t in templates]
+        data = packs.build_pack(
+            title=title, publisher=publisher, items=entries, home_page_url=home_page_url,
+            feed_url=feed_url, description=description,
+            templates=[packs.PackTemplate(t.name, t.body, t.segment) for t in chosen])
+        target = Path(path)
+        if target.is_dir():
+            target = target / (_file_name(title) + ".json")
+        temp = target.with_name(f".{target.name}.tmp")
+        try:
+            temp.write_bytes(data)
+            os.replace(temp, target)
+        except OSError as e:
+            raise CuratorError(f"Cannot write the pack to {target}: {e.strerror or e}.") from e
+        return len(entries)
+
     # ---- publishing (curator._publishing: exactly once) -----------------------------------
 
     @property
@@ -802,7 +1006,15 @@ class Curator:
         from . import compose
         from ._publishing import final_text
 
+        approved = self.approved_content(draft.item_id) if draft.item_id is not None else None
+        if approved is not None:
+            account = self._approved_settings(approved, account, at, disclaimer=disclaimer)
+            disclaimer = True
         final = final_text(draft, account, disclaimer=disclaimer, thread=thread)
+        if approved is not None and not compose.has_disclaimer(
+                " ".join([final.text, *final.thread]), approved.disclaimer):
+            raise CuratorError(f"The post for {account.name} must carry the approved content's "
+                               f"disclaimer whole: {approved.disclaimer!r}.")
         description = thumbnail = None
         if final.link and draft.item_id is not None:
             try:
@@ -813,7 +1025,28 @@ class Curator:
                 description = compose.card_description(item.summary or item.content)
                 thumbnail = compose.card_image(item.content, item.summary)
         return QueueEntry(draft, account, final.text, at, link=final.link, thread=final.thread,
-                          description=description, thumbnail_url=thumbnail)
+                          description=description, thumbnail_url=thumbnail,
+                          approved_expires_at=approved.expires_at if approved else None)
+
+    def _approved_settings(self, approved: ApprovedContent, account: Account, at: datetime,
+                           *, disclaimer: bool) -> Account:
+        """The account's posting profile for an approved item: refused on a network the pack
+        does not allow, or after the item's expiry; with the pack's disclaimer (mandatory),
+        hashtags and UTM campaign."""
+        if not approved.allows(account.network.value):
+            allowed = ", ".join(_network_title(Network(n)) for n in approved.networks or ())
+            raise CuratorError(
+                f"This approved content may only be shared on {allowed}, not on "
+                f"{_network_title(account.network)} ({account.name}).")
+        now = self.now()
+        if approved.expires_at is not None and approved.expires_at <= max(now, _utc(at, "time")):
+            when = "expired" if approved.expired(now) else "expires"
+            raise CuratorError(
+                f"The approved content {when} on {approved.expires_at:%Y-%m-%d %H:%M} UTC: "
+                "it cannot be scheduled for after that.")
+        from .packs import approved_profile
+
+        return approved_profile(approved, account, disclaimer=disclaimer)
 
     def queue_for_accounts(
         self,
@@ -1349,6 +1582,10 @@ class Curator:
                     item_title=item.title, item_source=item.feed_title,
                     item_author=item.author, text=placed.text, template_id=None,
                     created_at=now, updated_at=now)
+                approved = self.approved_content(item.id)
+                if approved is not None:  # its networks, expiry and disclaimer
+                    account = self._approved_settings(approved, account, placed.at,
+                                                      disclaimer=True)
                 final_text(draft, account)
             except CuratorError as e:
                 problems.append((row, str(e)))
@@ -1918,6 +2155,30 @@ def _utc(d: datetime, what: str) -> datetime:
 
 def _iso_z(d: datetime | None) -> str:
     return d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if d else ""
+
+
+def _pack_url(url_or_path: str) -> str:
+    """A pack's URL: http(s) as it is, a local path (or file:// URL) as an absolute file://."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    from .errors import InvalidFeedURLError
+
+    text = url_or_path.strip()
+    scheme = urlsplit(text).scheme.lower()
+    if scheme in ("http", "https", "feed"):
+        return check_url(text)
+    path = Path(url2pathname(urlsplit(text).path)) if scheme == "file" else Path(text)
+    path = path.expanduser()
+    if not path.is_file():
+        raise InvalidFeedURLError(f"{text!r} is neither an http(s) URL nor a file.")
+    return path.resolve().as_uri()
+
+
+def _file_name(title: str) -> str:
+    import re
+
+    return re.sub(r"[^\w.-]+", "-", title.strip(), flags=re.UNICODE).strip("-.")[:80] or "pack"
 
 
 def _clean_folder(folder: str | None) -> str | None:

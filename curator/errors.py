@@ -39,6 +39,11 @@ class ParseError(FeedError):
     """The body could not be read as RSS, Atom or JSON Feed."""
 
 
+class PackError(FeedError, ValueError):
+    """A content pack breaks its format (docs/content-pack.md): the message names the item
+    and the field, e.g. 'item 3 (id "q4-report"): _curator.expires: not an RFC 3339 date'."""
+
+
 class ItemNotFoundError(CuratorError, LookupError):
     """No item has that id."""
 
@@ -49,6 +54,19 @@ class OPMLError(CuratorError, ValueError):
 
 class InvalidSearchError(CuratorError, ValueError):
     """The search query cannot be understood."""
+
+
+class WatchTermError(CuratorError, ValueError):
+    """A watch-list term cannot be used (a /regular expression/ that does not compile, an
+    empty term); the message names the term."""
+
+
+class WatchListNotFoundError(CuratorError, LookupError):
+    """No watch list has that id or name."""
+
+
+class WatchListExistsError(CuratorError):
+    """Another watch list already has that name."""
 
 
 class AccountNotFoundError(CuratorError, LookupError):

@@ -14,6 +14,7 @@ class Role(StrEnum):
     THIRD_PARTY = "third-party"
     COMPETITOR = "competitor"
     OWN = "own"
+    APPROVED = "approved"  # a content pack: green-lit items with approved wording
 
     @classmethod
     def parse(cls, value: str | None) -> Role:
@@ -92,6 +93,7 @@ class Item:
     has_commentary: bool = False  # the user wrote a commentary on it (Curator.annotate)
     # the feed's category terms for it (RSS/Atom <category>, JSON Feed tags): hashtag ideas
     categories: list[str] = field(default_factory=list)
+    watched: bool = False  # it matches some watch list (Curator.watch_matches says which)
 
     @property
     def date(self) -> datetime:
@@ -103,6 +105,35 @@ class Item:
         if not with_content:
             out.pop("content")
         return out
+
+
+@dataclass(frozen=True)
+class WatchList:
+    """A named list of watch words (curator.watch): words and phrases match case- and
+    accent-insensitively on word boundaries; a term written /like this/ is a regular
+    expression (always case-insensitive)."""
+
+    id: int
+    name: str
+    terms: list[str]  # as the user wrote them
+    regex: bool = False  # some term is a /regular expression/
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class WatchMatch:
+    """One term of one watch list that an item matches (an item may match several)."""
+
+    list_id: int
+    list_name: str
+    term: str
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
 
 
 @dataclass(frozen=True)
@@ -137,6 +168,8 @@ class RefreshResult:
     feeds: list[FeedOutcome] = field(default_factory=list)
     seconds: float = 0.0
     cancelled: bool = False  # stopped early: feeds not reached are not listed
+    # watch-list name -> NEW items of this refresh matching it (one summarised notification)
+    mentions: dict[str, int] = field(default_factory=dict)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for f in self.feeds if f.outcome is outcome)
@@ -154,6 +187,7 @@ class RefreshResult:
             "new_items": self.new_items,
             "seconds": round(self.seconds, 3),
             "cancelled": self.cancelled,
+            "mentions": dict(self.mentions),
             "feeds": [f.to_json() for f in self.feeds],
         }
 
@@ -304,6 +338,73 @@ class Draft:
         out = _jsonable(self)
         out["variants"] = [v.to_json() for v in self.variants]
         return out
+
+
+# ---- approved content packs (curator.packs) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovedContent:
+    """The `_curator` extension of one item of an approved content pack: its suggested
+    commentary per segment, where it may be shared, until when, and its mandatory disclaimer."""
+
+    item_id: int
+    commentary: list[tuple[str, str]]  # (segment or "", text), in the pack's order
+    networks: list[str] | None  # None: every network
+    expires_at: datetime | None
+    disclaimer: str  # mandatory when not empty: composing adds it, queuing requires it
+    hashtags: list[str]
+    utm_campaign: str | None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def allows(self, network: str) -> bool:
+        return self.networks is None or network in self.networks
+
+    def suggested(self, segment: str | None = None) -> str:
+        """The segment's suggested commentary, else the first ("" when there is none)."""
+        for seg, text in self.commentary:
+            if segment and seg == segment and text.strip():
+                return text
+        return next((text for _, text in self.commentary if text.strip()), "")
+
+    def to_json(self) -> dict[str, Any]:
+        out = _jsonable(self)
+        out["commentary"] = [{"segment": seg, "text": text} for seg, text in self.commentary]
+        return out
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """What a content pack holds: from Curator.validate_pack (feed_id None) or, for a
+    subscribed pack, from Curator.list_packs."""
+
+    title: str | None
+    publisher: str | None
+    version: int
+    items: int  # items in the pack
+    templates: int  # pack-level templates
+    feed_id: int | None = None
+    url: str | None = None
+    expired: int = 0  # items whose expiry has passed (subscribed packs)
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(self)
+
+
+@dataclass(frozen=True)
+class PackItemSpec:
+    """One item to export into a pack (Curator.export_pack): a stored item, and what the
+    pack says about it. commentary: (segment or "", text) pairs."""
+
+    item_id: int
+    commentary: list[tuple[str, str]] = field(default_factory=list)
+    networks: list[str] | None = None  # None: every network
+    expires_at: datetime | None = None
+    disclaimer: str = ""
+    hashtags: tuple[str, ...] = ()
+    utm_campaign: str | None = None
 
 
 # ---- scheduling -----------------------------------------------------------------------------
