@@ -402,6 +402,103 @@ def _analytics(app, window, path: Path) -> None:
     shown.close()
 
 
+def _packs(app, window, path: Path) -> None:
+    """Posts → Make a content pack… filled in by a marketer (two items, commentary per
+    segment, networks, expiry, disclaimer); the pack written, subscribed back through
+    File → Subscribe to content pack…, and the composer of one approved item (saved next to
+    `path` as approved-composer.png)."""
+    from ui.composer import open_composer
+    from ui.sources import ALL_KEY
+
+    core = window.core
+    items = core.list_items(limit=100).items
+    first, second = items[1], items[2]
+    core.mark_items([second.id], starred=True)
+    window.items.selectRow(window.item_model.row_of(first.id))
+    dialog = window.packs.make_pack()
+    dialog.resize(1000, 760)
+    _wait(app, lambda: dialog.loaded)
+    dialog.set_checked(second.id, True)
+    dialog.title_edit.setText("Campaña de primavera: qué compartir")
+    dialog.publisher_edit.setText("Marketing Iberia")
+    dialog.set_commentary(second.id, [("", "Un buen resumen de la temporada.")])
+    dialog.select_item(first.id)
+    dialog.set_commentary(first.id, [
+        ("", "Los datos de la campaña, sin adornos: merece la pena leerlo."),
+        ("CFOs", "Para CFOs: el coste por lead baja un 18 % en tres meses."),
+    ])
+    dialog.network_checks["x"].setChecked(False)
+    dialog.network_checks["webhook"].setChecked(False)
+    dialog.disclaimer_edit.setText("Comunicación publicitaria de Empresa S.A.")
+    dialog.hashtags_edit.setText("#primavera, #datos")
+    dialog.utm_edit.setText("primavera-2024")
+    template = next(t for t in core.list_templates() if t.name == "Para CFOs")
+    dialog.set_template_checked(template.id, True)
+    out = Path(tempfile.mkdtemp()) / "campaña-primavera.json"
+    dialog.path_edit.setText(str(out))
+    _save(dialog, path)
+    done: list[int] = []
+    dialog.exported.connect(lambda _p, n: done.append(n))
+    dialog.export()
+    _wait(app, lambda: bool(done))
+
+    subscribe = window.packs.subscribe()
+    subscribe.source_edit.setText(str(out))
+    added: list[object] = []
+    subscribe.added.connect(added.append)
+    subscribe.start()
+    _wait(app, lambda: bool(added))
+    feed = added[0].feed
+    _wait(app, lambda: window.source_model.index_for_key(("role", "approved")).isValid())
+    window.sources.setCurrentIndex(window.source_model.index_for_key(("feed", feed.id)))
+    _wait(app, lambda: window.item_model.rowCount() == 2 and not window.item_model.is_loading())
+    approved = next(i for i in core.list_items(limit=200).items
+                    if i.feed_id == feed.id and i.title == first.title)
+    composer = open_composer(window, item_id=approved.id)
+    composer.resize(*COMPOSER_SIZE)
+    _wait(app, lambda: composer.draft is not None and composer.isEnabled())
+    linkedin = next(t for t in composer.variant_tabs() if t.account.network.value == "linkedin")
+    composer.tabs.setCurrentWidget(linkedin)
+    _wait(app, lambda: composer.saver.idle())
+    _save(composer, path.with_name("approved-composer.png"))
+    composer.close()
+    window.sources.setCurrentIndex(window.source_model.index_for_key(ALL_KEY))
+    _wait(app, lambda: True)
+
+
+def _watch(app, window, path: Path) -> None:
+    """View → Watch lists… with two lists (an accent-free word, a phrase, a /regex/), and
+    the main window showing one list's items marked ◉, with the Watch node's counts and the
+    notification a refresh gives (saved next to `path` as watch-lists.png for the editor)."""
+    from curator import ItemQuery
+    from ui.sources import ALL_KEY
+
+    core = window.core
+    core.add_watch_list("Campaña", ["campana", "coste por lead", "/cifras?/"])
+    core.add_watch_list("Japón", ["日本", "Tokio"])
+    dialog = window.watch.show_editor()
+    dialog.resize(760, 420)
+    _wait(app, lambda: dialog.loaded and dialog.list_names() == ["Campaña", "Japón"])
+    dialog.terms_edit.setPlainText("campana\ncoste por lead\n/cifras?/\n/(campaña/")
+    dialog.save()  # the bad regex is named inline, nothing saved
+    _wait(app, lambda: bool(dialog.error_text()))
+    _save(dialog, path.with_name("watch-lists.png"))
+    dialog.close()
+    window.reload_sources()
+    [campaign] = [w for w in core.list_watch_lists() if w.name == "Campaña"]
+    _wait(app, lambda: window.source_model.index_for_key(("watch", campaign.id)).isValid())
+    window.sources.setCurrentIndex(window.source_model.index_for_key(("watch", campaign.id)))
+    expected = core.count_items(ItemQuery(watch_list_id=campaign.id))
+    _wait(app, lambda: window.item_model.rowCount() == expected)
+    notifier = window.publishing.notifier
+    notifier.tray_available = lambda: False  # the in-window banner (no tray offscreen)
+    window.watch.announce({"Campaña": 3, "Japón": 2})  # as after a refresh
+    _save(window, path)
+    notifier.banner.hide()
+    window.sources.setCurrentIndex(window.source_model.index_for_key(ALL_KEY))
+    _wait(app, lambda: True)
+
+
 def _accounts(app, window, path: Path, list_path: Path) -> None:
     window.post_actions.accounts_action.trigger()
     dialog = window.post_actions.accounts_dialog
@@ -505,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
         _fill_week(app, window, args.out / "fill-week.png")
         _calendar(app, window, args.out / "calendar.png")
         _analytics(app, window, args.out / "analytics.png")
+        _packs(app, window, args.out / "packs.png")
+        _watch(app, window, args.out / "watch.png")
         _accounts(app, window, args.out / "accounts.png", args.out / "accounts-list.png")
         window.activateWindow()
         app.setPalette(dark_palette())

@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -34,11 +35,14 @@ from PySide6.QtWidgets import (
 
 from curator import Curator, compose, counting
 from curator.errors import CuratorError, ItemNotFoundError
-from curator.types import Account, Draft, Item, Template
+from curator.packs import approved_profile  # the queue's own rules: the preview matches
+from curator.types import Account, ApprovedContent, Draft, Item, Template
 
 from . import errors
 from .analytics import MixNudge
 from .confirm import ask_to_remove
+from .models import format_local
+from .packs import network_list
 from .scheduler import QueueAllDialog, ScheduleButton
 from .tasks import run_in_background
 
@@ -133,6 +137,7 @@ class Loaded:
     categories: list[str]
     excerpt: str
     commentary: str
+    approved: ApprovedContent | None = None  # the item comes from a content pack
 
 
 def _load(
@@ -153,10 +158,23 @@ def _load(
                 raise
     note = core.annotation(item_id) if item is not None and item_id is not None else None
     commentary = note.commentary if note else ""
+    approved = core.approved_content(item_id) if item is not None and item_id else None
     if draft_id is None:
-        draft = _new_draft(core, item_id, accounts, templates, commentary, quote)
+        if approved is not None:
+            draft = _new_approved_draft(core, item_id, accounts)
+        else:
+            draft = _new_draft(core, item_id, accounts, templates, commentary, quote)
     return Loaded(draft, accounts, templates, item.categories if item else [],
-                  _excerpt(item.summary if item else None), commentary)
+                  _excerpt(item.summary if item else None), commentary, approved)
+
+
+def _new_approved_draft(core: Curator, item_id: int | None, accounts: list[Account]) -> Draft:
+    # The core starts it from the pack's suggested commentary: the approved wording is not
+    # replaced by a template or the starter quote; every variant follows it.
+    draft = core.new_draft(item_id=item_id)
+    for account in accounts:
+        core.add_variant(draft.id, account.id)
+    return core.get_draft(draft.id)
 
 
 def _new_draft(
@@ -366,6 +384,8 @@ class VariantTab(QWidget):
         self.final = ""
         self.thread_parts: list[str] = []
         self._split_for: str | None = None  # the final text a split is running for
+        # Why this account may not share the draft's approved item (None: it may).
+        self.blocked: str | None = composer.blocked_reason(account)
         self._suggested: list[str] = []
 
         self.follow_check = QCheckBox(self.tr("&Follow the main text"))
@@ -496,8 +516,13 @@ class VariantTab(QWidget):
         if draft is None:
             return
         text = self.text()
+        approved = self.composer.approved
         try:
-            final = final_post(text, draft, self.account, disclaimer=self.disclaimer)
+            if approved is not None:  # the pack's disclaimer, hashtags and campaign
+                profile = approved_profile(approved, self.account, disclaimer=self.disclaimer)
+                final = final_post(text, draft, profile)
+            else:
+                final = final_post(text, draft, self.account, disclaimer=self.disclaimer)
         except CuratorError as exc:
             self.error_label.setText(str(exc))
             self.error_label.show()
@@ -521,9 +546,12 @@ class VariantTab(QWidget):
             self.thread_list.clear()
             self.thread_list.hide()
         threaded = self.threaded
-        self.ready = (not over or threaded) and bool(text.strip())
+        self.ready = (not over or threaded) and bool(text.strip()) and not self.blocked
         self.schedule_button.setEnabled(self.ready)
-        if threaded:
+        if self.blocked:
+            self.state_label.setText(self.blocked)
+            self.state_label.setStyleSheet(_ERROR_STYLE)
+        elif threaded:
             # A thread has two parts or more: no singular form needed.
             self.state_label.setText(self.tr("Ready to schedule as a thread of {count}").format(
                 count=len(self.thread_parts)))
@@ -631,6 +659,7 @@ class ComposerWindow(QWidget):
         self.categories: list[str] = []
         self.accounts: list[Account] = []
         self.templates: list[Template] = []
+        self.approved: ApprovedContent | None = None
         self.closed = False
         # Account id -> "Add the disclaimer" ticked, for optional disclaimers the user
         # changed in this window (kept while it is open; see VariantTab).
@@ -695,6 +724,12 @@ class ComposerWindow(QWidget):
         upper_layout = QVBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
         upper_layout.addWidget(self.card)
+        # "Approved content: expires …, networks …" for an item of a content pack.
+        self.approved_label = QLabel()
+        self.approved_label.setWordWrap(True)
+        self.approved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.approved_label.hide()
+        upper_layout.addWidget(self.approved_label)
         upper_layout.addLayout(top)
         upper_layout.addWidget(self.main_edit, 1)
         lower = QWidget()
@@ -746,6 +781,8 @@ class ComposerWindow(QWidget):
         self.draft, self.draft_id = draft, draft.id
         self.accounts, self.templates = loaded.accounts, loaded.templates
         self.categories, self.commentary = loaded.categories, loaded.commentary
+        self.approved = loaded.approved
+        self._show_approved()
         self.saver.setObjectName(f"draft-{draft.id}-saver")
         if draft.item_title:
             self.setWindowTitle(self.tr("Post about “{title}”").format(title=draft.item_title))
@@ -769,6 +806,47 @@ class ComposerWindow(QWidget):
         self.main_edit.setTextCursor(cursor)
         draft_events().changed.emit()
         self.loaded.emit(draft.id)
+
+    # ---- approved content (content packs) ------------------------------------------------
+
+    def expired(self) -> bool:
+        """Whether the draft's approved item has expired (it cannot be scheduled)."""
+        return self.approved is not None and self.approved.expired(datetime.now(UTC))
+
+    def blocked_reason(self, account: Account) -> str | None:
+        """Why this account may not share the approved item, in one line (None: it may)."""
+        approved = self.approved
+        if approved is None:
+            return None
+        if self.expired():
+            return self.tr("The approved content has expired: it cannot be scheduled.")
+        if not approved.allows(account.network.value):
+            return self.tr("The content pack does not allow posting this to {network}.").format(
+                network=network_list([account.network.value]))
+        return None
+
+    def _show_approved(self) -> None:
+        approved = self.approved
+        if approved is None:
+            self.approved_label.hide()
+            return
+        networks = network_list(approved.networks)
+        if approved.expires_at is None:
+            text = self.tr("Approved content: no expiry, networks: {networks}.").format(
+                networks=networks)
+        elif self.expired():
+            text = self.tr(
+                "Approved content: expired on {when}, so it cannot be scheduled."
+            ).format(when=format_local(approved.expires_at))
+        else:
+            text = self.tr("Approved content: expires {when}, networks: {networks}.").format(
+                when=format_local(approved.expires_at), networks=networks)
+        if approved.disclaimer:
+            text += " " + self.tr("Its disclaimer is added to every post.")
+        self.approved_label.setText(text)
+        self.approved_label.setStyleSheet(_ERROR_STYLE if self.expired() else "")
+        self.approved_label.setToolTip(approved.disclaimer)
+        self.approved_label.show()
 
     def _load_failed(self, exc: BaseException) -> None:
         self.setEnabled(True)
@@ -836,6 +914,10 @@ class ComposerWindow(QWidget):
         tab = VariantTab(self, account, text, synced)
         index = self.tabs.addTab(tab, self._tab_title(tab))
         self.tabs.setTabToolTip(index, f"{account.name} ({account.network.value})")
+        if tab.blocked and self.approved is not None and not self.expired():
+            # A network the pack does not allow: the tab cannot be used; it says why.
+            self.tabs.setTabEnabled(index, False)
+            self.tabs.setTabToolTip(index, tab.blocked)
         tab.refresh()
         return tab
 

@@ -74,6 +74,11 @@ def clipboard_url() -> str:
 
 def _role_combo(current: Role) -> QComboBox:
     combo = QComboBox()
+    if current is Role.APPROVED:
+        # A content pack is approved by what it is, not by a choice: shown, not changeable.
+        combo.addItem(_tr("Approved (content pack)"), Role.APPROVED)
+        combo.setEnabled(False)
+        return combo
     for role, name in role_names().items():
         combo.addItem(name, role)
     combo.setCurrentIndex(combo.findData(current))

@@ -46,13 +46,22 @@ from .feeddialogs import FeedActions
 from .help import ShortcutsDialog
 from .highlight import SearchHighlightDelegate
 from .models import ItemListModel, format_local
+from .packs import PackActions
 from .planning import PlanningActions
 from .queue import Publishing
 from .reader import ReaderView
 from .refreshing import RefreshController
 from .shortcuts import install_shortcuts
-from .sources import ALL_KEY, FaviconLoader, SourceKey, SourceTreeModel, load_sources
+from .sources import (
+    ALL_KEY,
+    FaviconLoader,
+    SourceKey,
+    SourceTreeModel,
+    WatchNode,
+    load_sources_and_watch,
+)
 from .tasks import Change, run_in_background
+from .watch import WatchActions
 from .windowstate import WindowState
 
 SEARCH_DELAY_MS = 250  # typing pauses longer than this run the search
@@ -112,6 +121,10 @@ class MainWindow(QMainWindow):
         self.publishing = Publishing(self, start=False)
         self.planning = PlanningActions(self)  # Posts → Fill my week…, Posting slots…
         self.analytics = AnalyticsActions(self)  # Posts → Analytics… (ui/analytics.py)
+        # File → Subscribe to content pack…, Posts → Make a content pack… (ui/packs.py)
+        self.packs = PackActions(self)
+        # View → Watch lists…, mentions announced after each refresh (ui/watch.py)
+        self.watch = WatchActions(self)
 
         self.changed.connect(self._on_changed)
         self.reload_sources()
@@ -147,7 +160,7 @@ class MainWindow(QMainWindow):
         self.find_action = action(self.tr("&Find"), self._focus_search, QKeySequence.Find)
 
     def _make_menus(self) -> None:
-        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.file_menu = file_menu = self.menuBar().addMenu(self.tr("&File"))
         file_menu.addAction(self.refresh_action)
         file_menu.addAction(self.add_feed_action)
         self.new_post_action, self.drafts_action = file_post_actions(self)  # ui/drafts.py
@@ -159,7 +172,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.addAction(self.find_action)
-        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        self.view_menu = view_menu = self.menuBar().addMenu(self.tr("&View"))
         view_menu.addAction(self.reader.remote_images_action)
 
         toolbar = QToolBar(self.tr("Main toolbar"), self)
@@ -305,13 +318,15 @@ class MainWindow(QMainWindow):
         self._sources_stale = False
         core = self.core
         run_in_background(
-            lambda: load_sources(core),
+            lambda: load_sources_and_watch(core),
             on_success=self._sources_loaded,
             on_error=self._sources_failed,
             parent=self,
         )
 
-    def _sources_loaded(self, loaded: tuple[list[Any], dict[str, int]]) -> None:
+    def _sources_loaded(
+        self, loaded: tuple[list[Any], dict[str, int], list[WatchNode]]
+    ) -> None:
         self._loading_sources = False
         model = self.source_model
         model.set_data(*loaded)

@@ -154,6 +154,7 @@ class ItemListModel(QAbstractTableModel):
         self._merging = False
         self._merge_again = False  # asked to merge while a merge was in flight
         self._bold = _bold()
+        self._approved_feeds: frozenset[int] = frozenset()  # content packs: the "✔" badge
         # item id -> (date, relative text, valid from, valid until): what a paint shows of
         # the date, so scrolling does not redo the date arithmetic of every visible row.
         self._date_texts: dict[int, tuple[datetime, str, float, float]] = {}
@@ -278,6 +279,19 @@ class ItemListModel(QAbstractTableModel):
                 [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole],
             )
 
+    def set_approved_feeds(self, feed_ids: set[int] | frozenset[int]) -> None:
+        """The feeds that are content packs: their items carry the "approved" badge."""
+        feed_ids = frozenset(feed_ids)
+        if feed_ids == self._approved_feeds:
+            return
+        self._approved_feeds = feed_ids
+        if self._items:
+            last = len(self._items) - 1
+            self.dataChanged.emit(self.index(0, self.TITLE), self.index(last, self.TITLE))
+
+    def is_approved(self, item: Item) -> bool:
+        return item.feed_id in self._approved_feeds
+
     def item_at(self, row: int) -> Item | None:
         return self._items[row] if 0 <= row < len(self._items) else None
 
@@ -377,6 +391,12 @@ class ItemListModel(QAbstractTableModel):
                 title = item.title or self.tr("(untitled)")
                 if item.has_commentary:
                     title = self.tr("✎ {title}").format(title=title)
+                # Marks are plain text in the display role: the delegate paints them with
+                # the title, no extra layout per row.
+                if item.feed_id in self._approved_feeds:
+                    title = self.tr("✔ {title}", "approved content").format(title=title)
+                if item.watched:
+                    title = self.tr("◉ {title}", "matches a watch list").format(title=title)
                 return self.tr("★ {title}").format(title=title) if item.starred else title
             if column == self.FEED:
                 return item.feed_title or ""
@@ -386,9 +406,15 @@ class ItemListModel(QAbstractTableModel):
             return None if item.read else self._bold
         elif role == _TOOLTIP:
             if column == self.TITLE:
+                notes = []
+                if item.feed_id in self._approved_feeds:
+                    notes.append(self.tr("Approved content from a content pack"))
+                if item.watched:
+                    notes.append(self.tr("Matches a watch list"))
                 if item.has_commentary:
-                    note = self.tr("You wrote a commentary on this item")
-                    return f"{item.title}\n{note}" if item.title else note
+                    notes.append(self.tr("You wrote a commentary on this item"))
+                if notes:
+                    return "\n".join([item.title, *notes] if item.title else notes)
                 return item.title
             if column == self.DATE:
                 return format_local(item.date, long=True)

@@ -269,7 +269,8 @@ class FillWeekDialog(QDialog):
 
     def role_text(self, role: Role) -> str:
         return {Role.OWN: self.tr("Own"), Role.THIRD_PARTY: self.tr("Third party"),
-                Role.COMPETITOR: self.tr("Competitor")}[role]
+                Role.COMPETITOR: self.tr("Competitor"),
+                Role.APPROVED: self.tr("Approved")}.get(role, role.value)
 
     def _zone_note(self, placed: Placement) -> str:
         """"09:00 Europe/Madrid" when the account's zone is not this computer's."""

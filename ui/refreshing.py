@@ -254,6 +254,7 @@ class RefreshController(QObject):
         self.last_result = result
         self._catch_up()
         self._show_summary(result)
+        self._announce_mentions(result)
         self.finished.emit(result)
 
     def _catch_up(self) -> None:
@@ -292,6 +293,12 @@ class RefreshController(QObject):
         self.summary_label.setText(rich)
         self.summary_label.setToolTip(self.tr("Show the feeds that failed") if failed else "")
         self.summary_label.show()
+
+    def _announce_mentions(self, result: RefreshResult) -> None:
+        # Once per refresh, summarised ("5 new mentions of Acme"): never one per item.
+        watch = getattr(self.window, "watch", None)  # ui/watch.py's WatchActions
+        if watch is not None and result.mentions:
+            watch.announce(result.mentions)
 
     def failed_feeds(self) -> list[FeedOutcome]:
         """The feeds that failed in the last refresh."""

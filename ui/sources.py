@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -13,6 +14,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QFont, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
@@ -31,6 +33,7 @@ ALL_KEY: SourceKey = ("special", "all")
 UNREAD_KEY: SourceKey = ("special", "unread")
 STARRED_KEY: SourceKey = ("special", "starred")
 ROLES_KEY: SourceKey = ("group", "roles")
+WATCH_KEY: SourceKey = ("group", "watch")
 
 _Index = QModelIndex | QPersistentModelIndex
 _NO_PARENT = QModelIndex()
@@ -48,6 +51,29 @@ def load_sources(core: Curator) -> tuple[list[Feed], dict[str, int]]:
         "starred": core.count_items(ItemQuery(starred=True)),
     }
     return feeds, counts
+
+
+@dataclass(frozen=True)
+class WatchNode:
+    """One watch list as the tree shows it: its unread matching items counted."""
+
+    list_id: int
+    name: str
+    unread: int
+
+
+def load_sources_and_watch(
+    core: Curator,
+) -> tuple[list[Feed], dict[str, int], list[WatchNode]]:
+    """load_sources(), and the watch lists with their unread matches (in the background).
+    counts gains "watched": the unread items matching any list (they may match several)."""
+    feeds, counts = load_sources(core)
+    lists = core.list_watch_lists()
+    if not lists:
+        return feeds, counts, []
+    unread = core.watch_counts()
+    counts["watched"] = core.count_items(ItemQuery(watched=True, unread=True))
+    return feeds, counts, [WatchNode(w.id, w.name, unread.get(w.id, 0)) for w in lists]
 
 
 class _Node:
@@ -97,6 +123,7 @@ _ROLE_NAMES = {
     Role.THIRD_PARTY: "Third-party",
     Role.COMPETITOR: "Competitors",
     Role.OWN: "Own",
+    Role.APPROVED: "Approved",  # shown once a content pack is subscribed
 }
 
 
@@ -107,9 +134,12 @@ class SourceTreeModel(QAbstractItemModel):
     a stable key, so a view can find "the same" node again after a reload.
     """
 
+    loaded = Signal()  # set_data() installed new data (feeds, counts, watch lists)
+
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._feeds: list[Feed] = []
+        self._watch: list[WatchNode] = []
         self._root = _Node(("root", None), "", ItemQuery())
         self._by_id: dict[int, _Node] = {}  # internalId -> node
         self._by_key: dict[SourceKey, _Node] = {}
@@ -120,19 +150,28 @@ class SourceTreeModel(QAbstractItemModel):
 
     # ---- data ----------------------------------------------------------------------------
 
-    def set_data(self, feeds: list[Feed], counts: dict[str, int]) -> None:
-        """Show these feeds; counts holds "unread" and "starred" (of all items)."""
+    def set_data(
+        self,
+        feeds: list[Feed],
+        counts: dict[str, int],
+        watch: Sequence[WatchNode] | None = None,
+    ) -> None:
+        """Show these feeds; counts holds "unread" and "starred" (of all items), and
+        "watched" with watch lists (None: keep the lists shown now)."""
         self._feeds = list(feeds)
+        if watch is not None:
+            self._watch = list(watch)
         root = self._tree(counts)
         if _shape(root) == _shape(self._root):
             # Only counts, titles or states changed (every refresh): update the rows in place,
             # so the view keeps its scroll position, selection and folds.
             self._install(root)
             self._changed_everywhere(QModelIndex())
-            return
-        self.beginResetModel()
-        self._install(root)
-        self.endResetModel()
+        else:
+            self.beginResetModel()
+            self._install(root)
+            self.endResetModel()
+        self.loaded.emit()
 
     def _changed_everywhere(self, parent: QModelIndex) -> None:
         rows = self.rowCount(parent)
@@ -143,6 +182,9 @@ class SourceTreeModel(QAbstractItemModel):
 
     def feeds(self) -> list[Feed]:
         return list(self._feeds)
+
+    def watch_lists(self) -> list[WatchNode]:
+        return list(self._watch)
 
     def set_icons(self, icons: dict[int, QIcon]) -> None:
         """Show these favicons next to their feeds (kept across set_data)."""
@@ -171,8 +213,18 @@ class SourceTreeModel(QAbstractItemModel):
         )
         roles = root.add(_Node(ROLES_KEY, _tr("Roles"), ItemQuery(), bold=False))
         for role, name in _ROLE_NAMES.items():
+            if role is Role.APPROVED and not any(f.role == role for f in feeds):
+                continue  # no content pack subscribed: an empty group says nothing
             n = sum(f.unread for f in feeds if f.role == role)
             roles.add(_Node(("role", role.value), _tr(name), ItemQuery(role=role), count=n))
+        if self._watch:
+            # Unread items matching any list: one item matching two lists counts once.
+            watch_group = root.add(_Node(WATCH_KEY, _tr("Watch"), ItemQuery(watched=True),
+                                         count=counts.get("watched", 0)))
+            for listed in self._watch:
+                watch_group.add(_Node(("watch", listed.list_id), listed.name,
+                                      ItemQuery(watch_list_id=listed.list_id),
+                                      count=listed.unread))
 
         folders: dict[str, _Node] = {}
 

@@ -409,3 +409,13 @@ def test_undo_after_resubscribing_says_why_it_cannot(window, core, shown_errors,
     window.feed_actions.undo_action.trigger()  # Ctrl+Z does the same
     qtbot.waitUntil(lambda: len(shown_errors) == 1)
     assert "subscribed again meanwhile" in str(shown_errors[0][1])
+
+
+def test_a_content_packs_role_is_shown_but_cannot_be_changed(window, core, qtbot):
+    feed = feed_named(core, "Cuaderno de campaña")
+    core.update_feed(feed.id, role=Role.APPROVED)
+    dialog = window.feed_actions.edit_feed(core.get_feed(feed.id))
+    qtbot.waitUntil(lambda: dialog.folder_combo.loaded)
+    assert dialog.role_combo.count() == 1 and not dialog.role_combo.isEnabled()
+    assert dialog.role_combo.currentData() == Role.APPROVED
+    assert "role" not in dialog.changes()

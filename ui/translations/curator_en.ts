@@ -67,6 +67,40 @@
     </message>
 </context>
 <context>
+    <name>MentionsText</name>
+    <message numerus="yes">
+        <source>%n new mentions of {name}</source>
+        <translation>
+            <numerusform>%n new mention of {name}</numerusform>
+            <numerusform>%n new mentions of {name}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>and %n more lists</source>
+        <translation>
+            <numerusform>and %n more list</numerusform>
+            <numerusform>and %n more lists</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>PackActions</name>
+    <message numerus="yes">
+        <source>Subscribed to the content pack {title}: %n approved items</source>
+        <translation>
+            <numerusform>Subscribed to the content pack {title}: %n approved item</numerusform>
+            <numerusform>Subscribed to the content pack {title}: %n approved items</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Wrote a content pack of %n items to {path}</source>
+        <translation>
+            <numerusform>Wrote a content pack of %n item to {path}</numerusform>
+            <numerusform>Wrote a content pack of %n items to {path}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>RefreshController</name>
     <message numerus="yes">
         <source>%n new items</source>
@@ -104,6 +138,16 @@
         <translation>
             <numerusform>Shorten it by %n character.</numerusform>
             <numerusform>Shorten it by %n characters.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>WatchListsDialog</name>
+    <message numerus="yes">
+        <source>%n terms</source>
+        <translation>
+            <numerusform>%n term</numerusform>
+            <numerusform>%n terms</numerusform>
         </translation>
     </message>
 </context>
