@@ -131,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     _analytics_parser(sub, common)
     _watch_parser(sub, common)
     _packs_parser(sub, common)
+    _backup_parser(sub, common)
     return p
 
 
@@ -249,6 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "check":  # pure counting: needs no database
         return check(args)
+    from . import logs
+
+    logs.setup_logging(paths.data_dir(getattr(args, "data_dir", None)))  # once, secrets redacted
+    if args.command == "restore":  # replaces the database: no core may hold it open
+        return restore(args)
     from ._fetch import FetchSettings
     from .core import Curator
 
@@ -1871,3 +1877,41 @@ _HANDLERS.update({
     ("packs", "list"): packs_list,
     ("packs", "export"): packs_export,
 })
+
+
+# ---- backup and restore (curator/backup.py) --------------------------------------------------
+
+
+def _backup_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    b = sub.add_parser("backup", parents=[common],
+                       help="write the database to one zip (never secrets: they stay in "
+                       "the keyring)")
+    b.add_argument("file", metavar="FILE.zip")
+    r = sub.add_parser("restore", parents=[common],
+                       help="replace the database with a backup's, after checking it (the "
+                       "current one is kept as curator.db.before-restore)")
+    r.add_argument("file", metavar="FILE.zip")
+
+
+def backup(app, args) -> int:  # type: ignore[no-untyped-def]
+    info = app.backup(args.file)
+    _emit(args, info.to_json(), f"Backed up to {args.file} (schema {info.schema_version}).")
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    from .backup import restore_backup
+    from .core import DB_NAME, Curator
+
+    folder = paths.data_dir(getattr(args, "data_dir", None))
+    folder.mkdir(parents=True, exist_ok=True)
+    result = restore_backup(args.file, folder, db_name=DB_NAME)
+    Curator(folder).close()  # opening it migrates a backup from an older Curator
+    skipped = (f"; settings in the backup left alone: {', '.join(result.settings_skipped)}"
+               if result.settings_skipped else "")
+    kept = f"; the previous database is kept as {result.previous}" if result.previous else ""
+    _emit(args, result.to_json(), f"Restored {args.file}{kept}{skipped}.")
+    return 0
+
+
+_HANDLERS[("backup", None)] = backup

@@ -1375,6 +1375,42 @@ class Curator:
         """
         self.scheduler.set_setting(key, value)
 
+    # ---- backup and restore (curator/backup.py) ------------------------------------------
+
+    def backup(self, dest: Path | str, *, extra_files: Sequence[Path | str] = ()) -> Any:
+        """Write a backup zip (a consistent copy of the database, `extra_files` such as the
+        GUI's settings file, a manifest); never secrets. Returns a backup.BackupInfo.
+
+        Raises:
+            BackupError
+        """
+        from .backup import create_backup
+
+        return create_backup(self.storage.db.conn, dest, extra_files=extra_files,
+                             now=self.now())
+
+    def restore(self, source: Path | str, *,
+                settings_targets: Mapping[str, Path | str] | None = None) -> Any:
+        """Replace the database with a backup's once the backup is validated; the current one
+        is kept as curator.db.before-restore. Closes this core's connections first; they
+        reopen on the next call, on the restored (and, if older, migrated) database.
+        Returns a backup.RestoreResult. Long-lived helpers (a running scheduler) should be
+        stopped first: the GUI quits after a restore.
+
+        Raises:
+            BackupError: refused; the current data is untouched.
+        """
+        from ._schema import MIGRATIONS, SCHEMA, VERSION
+        from ._sqlite import migrate
+        from .backup import inspect_backup, restore_backup
+
+        inspect_backup(source)  # a foreign file is refused before anything closes
+        self.storage.db.close()
+        result = restore_backup(source, self.data_dir, db_name=DB_NAME,
+                                settings_targets=settings_targets)
+        migrate(self.storage.db, VERSION, SCHEMA, MIGRATIONS)  # an older backup's schema
+        return result
+
     def account_needs_reconnect(self, account: int | str) -> bool:
         """The network refused the account's token (401 or expired) since it last worked."""
         from ._publishing import ACCOUNT_RECONNECT

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from . import logs
 from .errors import CuratorError, KeyringUnavailableError
 from .types import Network
 
@@ -91,12 +92,16 @@ class SecretStore:
     def get(self, account_id: int, kind: str) -> str | None:
         """The secret, or None when the account has none of that kind."""
         value = self._call("get_password", self.service, _user(account_id, kind))
-        return value if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        logs.remember_secret(value)  # from now on never in a log line
+        return value
 
     def set(self, account_id: int, kind: str, value: str) -> None:
         """Store (or replace) a secret."""
         if not isinstance(value, str) or not value:
             raise CuratorError("A secret cannot be empty.")
+        logs.remember_secret(value)
         self._call("set_password", self.service, _user(account_id, kind), value)
 
     def delete(self, account_id: int, kind: str) -> bool:

@@ -79,6 +79,9 @@ class PreferencesDialog(QDialog):
             core = self.core
             run_in_background(lambda: core.get_setting(GRACE_KEY), on_success=self._grace_read,
                               on_error=lambda _exc: None, parent=self)
+        from .tray import add_tray_preference  # here: ui.tray imports the window's modules
+
+        self.keep_in_tray = add_tray_preference(settings, form, self)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -90,6 +93,9 @@ class PreferencesDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(hint)
         layout.addWidget(buttons)
+        from .backup import add_data_section  # Data: folder, Back Up…, Restore…
+
+        self.data_section = add_data_section(self.core, settings, self)
 
     def _grace_read(self, value: object) -> None:
         if self.grace is None:

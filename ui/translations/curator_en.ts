@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>CrashDialog</name>
+    <message numerus="yes">
+        <source>%n more error(s) since; see the log.</source>
+        <translation>
+            <numerusform>%n more error since; see the log.</numerusform>
+            <numerusform>%n more errors since; see the log.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>FeedActions</name>
     <message numerus="yes">
         <source>Subscribed to {title}: %n new items</source>
@@ -148,6 +158,16 @@
         <translation>
             <numerusform>%n term</numerusform>
             <numerusform>%n terms</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>WelcomeDialog</name>
+    <message numerus="yes">
+        <source>%n feeds imported</source>
+        <translation>
+            <numerusform>%n feed imported</numerusform>
+            <numerusform>%n feeds imported</numerusform>
         </translation>
     </message>
 </context>
